@@ -1,0 +1,66 @@
+"""Input formats are decided from the bytes, and refusals say what the file looks like."""
+
+from __future__ import annotations
+
+import pytest
+
+from cloudburst.core import media_types as mt
+
+
+@pytest.mark.parametrize(
+    ("kind", "head", "expected"),
+    [
+        (mt.MediaKind.IMAGE, b"\x89PNG\r\n\x1a\n" + b"\0" * 20, mt.PNG),
+        (mt.MediaKind.IMAGE, b"\xff\xd8\xff\xe0\0\x10JFIF", mt.JPEG),
+        (mt.MediaKind.IMAGE, b"RIFF\x10\0\0\0WEBPVP8 ", mt.WEBP),
+        (mt.MediaKind.AUDIO, b"ID3\x04\0\0\0\0\0\x02\0\0\xff\xfb\x90\x00", mt.MP3),
+        (mt.MediaKind.AUDIO, b"ID3\x04\0\0\0\0\x7f\x7f" + b"\0" * 100, mt.MP3),  # tag longer than the head
+        (mt.MediaKind.AUDIO, b"\xff\xfb\x90\x00" + b"\0" * 10, mt.MP3),
+        (mt.MediaKind.AUDIO, b"\xff\xf1\x50\x80" + b"\0" * 10, mt.AAC),
+        (mt.MediaKind.AUDIO, b"RIFF\x24\0\0\0WAVEfmt ", mt.WAV),
+        (mt.MediaKind.AUDIO, b"\0\0\0\x20ftypM4A \0\0\0\0", mt.M4A),
+        (mt.MediaKind.AUDIO, b"OggS\0\x02" + b"\0" * 22 + b"\x01vorbis", mt.OGG),
+        (mt.MediaKind.AUDIO, b"OggS\0\x02" + b"\0" * 22 + b"OpusHead", mt.OPUS),
+        (mt.MediaKind.AUDIO, b"fLaC\0\0\0\x22", mt.FLAC),
+        (mt.MediaKind.SUBTITLES, b"1\r\n00:00:01,000 --> 00:00:02,500\r\nHello\r\n", mt.SRT),
+        (
+            mt.MediaKind.SUBTITLES,
+            b"\xef\xbb\xbf1\n00:00:01,000 --> 00:00:02,500\n\xe4\xbd\xa0\xe5\xa5\xbd\n",
+            mt.SRT,
+        ),
+        (mt.MediaKind.SUBTITLES, b"WEBVTT\n\n00:01.000 --> 00:02.000\nHi\n", mt.VTT),
+    ],
+)
+def test_allowed_formats_are_recognised(kind: mt.MediaKind, head: bytes, expected: mt.MediaFormat) -> None:
+    assert mt.sniff(kind, head) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "head", "expected"),
+    [
+        (mt.MediaKind.AUDIO, b"#EXTM3U\n#EXT-X-VERSION:3\nhttp://evil/x.ts\n", "an HLS/M3U playlist"),
+        (mt.MediaKind.AUDIO, b"ffconcat version 1.0\nfile '/etc/passwd'\n", "an ffmpeg concat script"),
+        (mt.MediaKind.AUDIO, b"\x89PNG\r\n\x1a\n", "a PNG image"),
+        (mt.MediaKind.IMAGE, b"GIF89a", "a GIF image"),
+        (mt.MediaKind.IMAGE, b"<svg xmlns='http://www.w3.org/2000/svg'/>", "an XML or HTML document"),
+        (mt.MediaKind.SUBTITLES, b"\xff\xfe1\x00", "must be UTF-8"),
+        (mt.MediaKind.SUBTITLES, b"just some words\nno timings\n", "expected SRT or WebVTT"),
+        (mt.MediaKind.IMAGE, b"", "the file is empty"),
+    ],
+)
+def test_refusals_say_what_the_file_looks_like(kind: mt.MediaKind, head: bytes, expected: str) -> None:
+    with pytest.raises(mt.UnsupportedMedia, match=expected):
+        mt.sniff(kind, head, role="watermark" if kind is mt.MediaKind.IMAGE else None)
+
+
+def test_refusal_names_the_role() -> None:
+    with pytest.raises(mt.UnsupportedMedia) as caught:
+        mt.sniff(mt.MediaKind.IMAGE, b"GIF89a", role="watermark")
+    assert caught.value.role == "watermark"
+    assert str(caught.value).startswith("watermark: expected a PNG, JPEG or WebP image")
+
+
+def test_subtitle_text_decoding_normalises_bom_and_line_ends() -> None:
+    assert mt.decode_subtitle_text(b"\xef\xbb\xbfa\r\nb\rc\n") == "a\nb\nc\n"
+    # a sniffed prefix may end inside a multibyte character
+    assert mt.decode_subtitle_text("你好".encode()[:-1], partial=True) == "你"
