@@ -1,0 +1,59 @@
+"""The media pipeline's interface to the HTTP service: what a render takes, returns and raises.
+
+The service downloads the inputs into a work directory and calls `render_scene`; everything about ffmpeg,
+motion, subtitles and the fast paths lives behind this interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SceneInputs:
+    """Local copies of a scene's inputs (already downloaded, not yet trusted)."""
+
+    image: Path
+    audio: Path
+    subtitles: Path | None = None
+    watermark: Path | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that keep one hostile or mistaken input from exhausting the container."""
+
+    max_image_pixels: int = 100_000_000  # about 12000 x 8000
+    max_audio_seconds: float = 3 * 3600.0
+    max_subtitle_cues: int = 20_000
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    size_bytes: int
+    duration_s: float
+    sha256: str
+    width: int
+    height: int
+    fps: int
+    stats: dict[str, float] = field(default_factory=dict)  # e.g. probe_s, encode_s, frames_encoded
+
+
+class InputRejected(Exception):
+    """An input is unusable. `code`: unsupported_input | input_unreadable | input_too_large; `role`: which input."""
+
+    def __init__(self, code: str, role: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.role = role
+        self.message = message
+
+
+class RenderCancelled(Exception):
+    """The render was cancelled (DELETE, shutdown) before it finished; its files are removed."""
+
+
+class RenderError(Exception):
+    """ffmpeg or the pipeline failed for a reason that is not the inputs' fault."""
