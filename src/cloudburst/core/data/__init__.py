@@ -1,0 +1,1 @@
+"""Bundled data: the price table and the speed model (JSON, each naming its source and date)."""
