@@ -1,0 +1,100 @@
+"""Check local input files the way the Plan Lambda checks objects in S3, before anything is uploaded.
+
+The type comes from the first bytes (`cloudburst.core.media_types.sniff`), the audio length from the headers
+(`cloudburst.core.audio_info.audio_duration`), and the limits are the renderer's own (`Limits`), so a job that
+passes here is not refused later for its inputs, and a job refused here gets the same reason, sooner.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from PIL import Image, UnidentifiedImageError
+
+from cloudburst.core.audio_info import AudioUnreadable, audio_duration
+from cloudburst.core.media_types import SNIFF_BYTES, MediaFormat, MediaKind, UnsupportedMedia, sniff
+from cloudburst.renderer.media.api import Limits
+
+ROLE_KINDS: dict[str, MediaKind] = {
+    "image": MediaKind.IMAGE,
+    "audio": MediaKind.AUDIO,
+    "subtitles": MediaKind.SUBTITLES,
+    "watermark": MediaKind.IMAGE,
+}
+
+DEFAULT_LIMITS = Limits()
+
+MAX_INPUT_BYTES = 2 * 1024**3
+"""Largest input file accepted (2 GiB): far beyond any still image or narration, small enough for one task."""
+
+
+@dataclass(frozen=True)
+class InputFacts:
+    """What the checks learned about one valid input (the planner needs the audio durations)."""
+
+    path: Path
+    format: MediaFormat
+    size_bytes: int
+    audio_seconds: float | None = None
+    pixels: tuple[int, int] | None = None
+
+
+class InputProblem(ValueError):
+    """One input is unusable; the message names the file and says why."""
+
+
+def check_input(path: Path, role: str, limits: Limits = DEFAULT_LIMITS, max_bytes: int = MAX_INPUT_BYTES) -> InputFacts:
+    """Facts about `path` used as `role` (image, audio, subtitles, watermark), or `InputProblem`."""
+    kind = ROLE_KINDS[role]
+    if not path.exists():
+        raise InputProblem(f"{path}: no such file")
+    if not path.is_file():
+        raise InputProblem(f"{path}: not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputProblem(f"{path}: the file is empty")
+    if size > max_bytes:
+        raise InputProblem(f"{path}: {size / 1024**2:.0f} MiB is more than the {max_bytes / 1024**2:.0f} MiB allowed")
+    with path.open("rb") as stream:
+        head = stream.read(SNIFF_BYTES)
+        try:
+            fmt = sniff(kind, head, role)
+        except UnsupportedMedia as exc:
+            raise InputProblem(f"{path}: {exc.detail}") from None
+        if kind is MediaKind.AUDIO:
+            return _audio_facts(path, fmt, size, stream, limits)
+    if kind is MediaKind.IMAGE:
+        return InputFacts(path, fmt, size, pixels=_image_size(path, limits))
+    return InputFacts(path, fmt, size)
+
+
+def _audio_facts(path: Path, fmt: MediaFormat, size: int, stream: IO[bytes], limits: Limits) -> InputFacts:
+    try:
+        seconds = audio_duration(stream, fmt)
+    except AudioUnreadable as exc:
+        raise InputProblem(f"{path}: {exc}") from None
+    if seconds > limits.max_audio_seconds:
+        raise InputProblem(
+            f"{path}: {seconds / 3600:.1f} h of audio is longer than the {limits.max_audio_seconds / 3600:.0f} h "
+            "a scene may last; split it into several scenes"
+        )
+    return InputFacts(path, fmt, size, audio_seconds=seconds)
+
+
+def _image_size(path: Path, limits: Limits) -> tuple[int, int]:
+    """Width and height from the image header (Pillow reads no pixels here)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
+        raise InputProblem(f"{path}: cannot read the image header ({exc})") from None
+    if width * height > limits.max_image_pixels:
+        raise InputProblem(
+            f"{path}: {width}x{height} is more than the {limits.max_image_pixels:,} pixels allowed; scale it down"
+        )
+    return width, height
