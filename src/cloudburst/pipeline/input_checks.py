@@ -1,0 +1,84 @@
+"""Check a job's inputs where they lie, before any container starts: each object exists, is not too large,
+is of an allowed type (sniffed from its first bytes), and, for audio, how long it is (from its headers).
+
+Reads are ranged (the first 64 KiB, plus what the audio parser seeks to), HEADs and GETs run with bounded
+concurrency, and an input shared by many scenes (a watermark) is checked once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cloudburst.aws.s3 import head_object, open_ranged, read_range
+from cloudburst.core.audio_info import AudioUnreadable, audio_duration
+from cloudburst.core.media_types import SNIFF_BYTES, MediaFormat, MediaKind, UnsupportedMedia, sniff
+from cloudburst.pipeline.job_document import S3Ref
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+ROLE_KINDS: dict[str, MediaKind] = {
+    "image": MediaKind.IMAGE,
+    "audio": MediaKind.AUDIO,
+    "subtitles": MediaKind.SUBTITLES,
+    "watermark": MediaKind.IMAGE,
+}
+MIB = 1024 * 1024
+SIZE_CAPS: dict[str, int] = {
+    "image": 50 * MIB,
+    "audio": 2048 * MIB,  # the renderer's default MAX_INPUT_BYTES (2 GiB)
+    "subtitles": 10 * MIB,
+    "watermark": 10 * MIB,
+}
+CHECK_CONCURRENCY = 16
+
+
+@dataclass(frozen=True)
+class InputFacts:
+    size: int
+    format: MediaFormat
+    audio_seconds: float | None = None
+
+
+class InputProblem(ValueError):
+    """One input is unusable; the message says which and why (without the field path, added by the caller)."""
+
+
+def check_input(s3: S3Client, ref: S3Ref, role: str) -> InputFacts:
+    info = head_object(s3, ref.bucket, ref.key)
+    if info is None:
+        raise InputProblem(f"{ref.uri} does not exist")
+    cap = SIZE_CAPS[role]
+    if info.size > cap:
+        raise InputProblem(f"{ref.uri} is {info.size / MIB:.1f} MiB, above the {cap // MIB} MiB limit for {role}")
+    head = read_range(s3, ref.bucket, ref.key, 0, SNIFF_BYTES)
+    try:
+        fmt = sniff(ROLE_KINDS[role], head, role)
+    except UnsupportedMedia as exc:
+        raise InputProblem(f"{ref.uri}: {exc.detail}") from None
+    if fmt.kind is not MediaKind.AUDIO:
+        return InputFacts(size=info.size, format=fmt)
+    try:
+        seconds = audio_duration(open_ranged(s3, ref.bucket, ref.key, info.size), fmt)
+    except AudioUnreadable as exc:
+        raise InputProblem(f"{ref.uri}: {exc}") from None
+    return InputFacts(size=info.size, format=fmt, audio_seconds=seconds)
+
+
+def check_inputs(
+    s3: S3Client, inputs: Iterable[tuple[S3Ref, str]], concurrency: int = CHECK_CONCURRENCY
+) -> dict[tuple[S3Ref, str], InputFacts | InputProblem]:
+    """Facts or the problem of each distinct (input, role), checked `concurrency` at a time."""
+    unique = list(dict.fromkeys(inputs))
+
+    def one(item: tuple[S3Ref, str]) -> InputFacts | InputProblem:
+        try:
+            return check_input(s3, *item)
+        except InputProblem as problem:
+            return problem
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(unique)))) as pool:
+        return dict(zip(unique, pool.map(one, unique), strict=True))

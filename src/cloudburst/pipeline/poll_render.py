@@ -1,0 +1,69 @@
+"""PollRender: ask the renderer how a render is doing and say how long to wait before asking again.
+
+A failed render raises `RenderFailed` with the renderer's own error code and message (which name the
+input); a render past its deadline is cancelled on the renderer and raises `RenderTimedOut`. Both are caught
+per scene by the state machine; the batch goes on with its other scenes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cloudburst.aws.renderer_client import RendererClient
+from cloudburst.pipeline.errors import PipelineError, RenderFailed, RenderTimedOut
+from cloudburst.pipeline.payloads import RenderState
+from cloudburst.pipeline.polling import estimated_remaining_s, next_wait_s
+
+
+def poll_render(render: RenderState, renderer: RendererClient, *, now: Callable[[], float] = time.time) -> RenderState:
+    status = renderer.status(render.render_id)
+    at = now()
+    state = str(status.get("status", "unknown"))
+    polled = render.model_copy(
+        update={
+            "status": state,
+            "progress": float(status.get("progress") or 0.0),
+            "polls": render.polls + 1,
+            "started_at": status.get("started_at"),
+            "finished_at": status.get("finished_at"),
+            "timings": status.get("timings"),
+            "output": status.get("output"),
+        }
+    )
+    if state == "failed":
+        raise RenderFailed(_failure_message(render.scene, status.get("error")))
+    if state == "succeeded":
+        return polled.model_copy(update={"wait_s": 0})
+    if at >= render.deadline_at:
+        _cancel(renderer, render.render_id)
+        allowed = render.deadline_at - render.submitted_at
+        raise RenderTimedOut(
+            f"scene {render.scene}: render {render.render_id} still {state} at {polled.progress:.0%} after "
+            f"{at - render.submitted_at:.0f} s (deadline {allowed:.0f} s); cancelled"
+        )
+    started = status.get("started_at")
+    remaining = estimated_remaining_s(
+        state,
+        polled.progress,
+        at - float(started) if isinstance(started, int | float) else None,
+        render.expected_s,
+        at - render.submitted_at,
+    )
+    return polled.model_copy(update={"wait_s": next_wait_s(remaining, polled.polls, render.deadline_at - at)})
+
+
+def _failure_message(scene: str, error: Any) -> str:
+    if not isinstance(error, dict):
+        return f"scene {scene}: the renderer reports the render failed without saying why"
+    field = f" ({error['field']})" if error.get("field") else ""
+    return f"scene {scene}: {error.get('code', 'render_failed')}{field}: {error.get('message', 'no message')}"
+
+
+def _cancel(renderer: RendererClient, render_id: str) -> None:
+    """Best effort: a renderer that cannot be reached will drop the render when the task is released."""
+    try:
+        renderer.delete(render_id)
+    except PipelineError:
+        return
