@@ -148,6 +148,7 @@ class Target:
         *,
         region: str,
         survives_exit: bool = True,
+        poll_interval_s: float = 2.0,
         closer: Callable[[], None] | None = None,
     ) -> None:
         self.description = description
@@ -155,6 +156,8 @@ class Target:
         self.region = region
         self.survives_exit = survives_exit
         """False for an embedded local cloud: jobs end with this process, so submit-and-leave is impossible."""
+        self.poll_interval_s = poll_interval_s
+        """How often to look at a running job: every API call costs on AWS; locally it costs nothing."""
         self._client_factory = client_factory
         self._closer = closer
         self._clients: dict[str, Any] = {}

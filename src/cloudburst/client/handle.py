@@ -1,0 +1,307 @@
+"""A submitted job: follow it, download its videos as they land, read its report, or cancel it.
+
+A `JobHandle` is just the target and the job id (the execution name), so it can be rebuilt in another process
+with `JobHandle.attach(target, job_id)`: everything else is read back from Step Functions and S3.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from cloudburst.aws.ecs import STARTED_BY_STEP_FUNCTIONS, list_task_arns
+from cloudburst.aws.s3 import get_json
+from cloudburst.client import layout
+from cloudburst.client.cost import fargate_cost_so_far, task_record_from_ecs
+from cloudburst.client.downloads import DownloadedVideo, RemoteVideo, VideoDownloader
+from cloudburst.client.errors import CloudBurstError, JobNotFound, ReportNotReady
+from cloudburst.client.status import ExecutionFacts, ExecutionState, JobStatus, summarize
+from cloudburst.client.targets import Target
+from cloudburst.core.naming import task_group
+from cloudburst.models.job import Architecture, JobSpec, parse_s3_uri
+from cloudburst.models.records import BatchRecord, TaskRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.type_defs import DescribeExecutionOutputTypeDef
+
+_DESCRIBE_BATCH = 100
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A fresh status, once per poll (displays refresh elapsed time and cost from it)."""
+
+    status: JobStatus
+
+
+@dataclass(frozen=True)
+class VideoArrived:
+    video: DownloadedVideo
+
+
+@dataclass(frozen=True)
+class SceneFailed:
+    scene: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class JobEnded:
+    status: JobStatus
+
+
+JobEvent = StatusUpdate | VideoArrived | SceneFailed | JobEnded
+
+
+class JobHandle:
+    def __init__(
+        self,
+        target: Target,
+        job_id: str,
+        *,
+        output_prefix: str = "outputs/",
+        scene_names: Sequence[str] = (),
+        architecture: Architecture = Architecture.X86_64,
+        reused: bool = False,
+    ) -> None:
+        self.target = target
+        self.job_id = job_id
+        self.output_prefix = output_prefix
+        self.scene_names = list(scene_names)
+        self.architecture = architecture
+        self.reused = reused
+        """True when submit found this job already running or finished (same content) and attached to it."""
+        self._records: dict[str, tuple[str, BatchRecord]] = {}
+
+    def __repr__(self) -> str:
+        return f"JobHandle({self.job_id!r}, {self.target.description!r})"
+
+    @property
+    def execution_arn(self) -> str:
+        return layout.execution_arn(self.target.outputs.state_machine_arn, self.job_id)
+
+    @property
+    def outputs_uri(self) -> str:
+        return f"s3://{self.target.outputs.bucket}/{layout.outputs_prefix(self.output_prefix, self.job_id)}"
+
+    @classmethod
+    def attach(cls, target: Target, job_id: str) -> JobHandle:
+        """The handle of a job submitted earlier (by any process), from its id."""
+        handle = cls(target, job_id)
+        described = handle._describe()
+        spec = _job_of_execution(target, described.get("input") or "{}")
+        if spec is not None:
+            handle.output_prefix = spec.output.prefix
+            handle.scene_names = [scene.name for scene in spec.scenes]
+            handle.architecture = spec.compute.architecture
+        return handle
+
+    # -- observing ------------------------------------------------------------------------------------------
+
+    def status(self) -> JobStatus:
+        """Where the job stands now (one call to Step Functions, two listings in S3, and ECS while running)."""
+        execution = execution_facts(self._describe())
+        videos = self._videos()
+        records = self._batch_records()
+        now = time.time()
+        running: list[dict[str, Any]] = self._running_tasks() if execution.state is ExecutionState.RUNNING else []
+        tasks: dict[str, TaskRecord] = {}
+        for record in records:
+            if record.task is not None and record.task.task_arn:
+                tasks[record.task.task_arn] = record.task
+        for raw in running:
+            tasks.setdefault(str(raw["taskArn"]), task_record_from_ecs(raw, self.architecture))
+        cost = fargate_cost_so_far(tasks.values(), self.target.region, execution.stopped_at or now)
+        return summarize(
+            self.job_id,
+            execution,
+            scenes_total=len(self.scene_names),
+            videos=videos,
+            records=records,
+            tasks_running=len(running),
+            now=now,
+            cost_so_far_usd=cost,
+        )
+
+    def watch(self, destination: Path | None = None, *, poll_s: float | None = None) -> Iterator[JobEvent]:
+        """Events until the job ends: a status per poll, each video as it is downloaded into `destination`
+        (when given), each scene that failed, and finally `JobEnded`."""
+        interval = poll_s if poll_s is not None else self.target.poll_interval_s
+        downloader = VideoDownloader(self.target.s3(), self.target.outputs.bucket, destination) if destination else None
+        reported_failures: set[str] = set()
+        while True:
+            status = self.status()
+            yield StatusUpdate(status)
+            if downloader is not None:
+                for video in downloader.fetch(status.videos):
+                    yield VideoArrived(video)
+                downloader.confirm(status.recorded_sha256)
+            for scene, reason in sorted(status.failed_scenes.items()):
+                if scene not in reported_failures:
+                    reported_failures.add(scene)
+                    yield SceneFailed(scene, reason)
+            if status.finished:
+                yield JobEnded(status)
+                return
+            time.sleep(interval)
+
+    def wait(self, *, timeout_s: float | None = None, poll_s: float | None = None) -> JobStatus:
+        """Block until the job ends; its final status."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        for event in self.watch(poll_s=poll_s):
+            if isinstance(event, JobEnded):
+                return event.status
+            if deadline is not None and time.monotonic() > deadline:
+                raise CloudBurstError(
+                    f"job {self.job_id} is still running after {timeout_s:g} s",
+                    f"Wait longer, or check on it later with `cloudburst status {self.job_id}`.",
+                )
+        raise AssertionError("watch ended without JobEnded")  # pragma: no cover - watch always ends with it
+
+    def download(self, destination: Path, *, wait: bool = True, poll_s: float | None = None) -> list[DownloadedVideo]:
+        """Download the job's videos into `destination` (each as soon as it lands when `wait`, else those
+        there now); returns them in the order they arrived."""
+        if wait:
+            return [event.video for event in self.watch(destination, poll_s=poll_s) if isinstance(event, VideoArrived)]
+        status = self.status()
+        downloader = VideoDownloader(self.target.s3(), self.target.outputs.bucket, destination)
+        videos = downloader.fetch(status.videos)
+        downloader.confirm(status.recorded_sha256)
+        return [downloader.downloaded[video.scene] for video in videos]
+
+    def report_document(self) -> dict[str, Any]:
+        """The job's `report.json`, as written by BuildReport."""
+        key = self._output_key(layout.REPORT_NAME)
+        try:
+            document = get_json(self.target.s3(), self.target.outputs.bucket, key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise ReportNotReady(
+                    f"job {self.job_id} has no report yet",
+                    "The report is written when the job ends; wait for it (`cloudburst wait`).",
+                ) from None
+            raise
+        if not isinstance(document, dict):
+            raise ReportNotReady(f"job {self.job_id}: report.json is not a JSON object")
+        return document
+
+    def save_report_files(self, destination: Path) -> list[Path]:
+        """Copy the report and its timeline (JSON, HTML, PNG) into `destination`; returns the files written."""
+        destination.mkdir(parents=True, exist_ok=True)
+        written = []
+        s3, bucket = self.target.s3(), self.target.outputs.bucket
+        for name in (layout.REPORT_NAME, layout.TIMELINE_HTML_NAME, layout.TIMELINE_PNG_NAME):
+            try:
+                s3.download_file(bucket, self._output_key(name), str(destination / name))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                    continue
+                raise
+            written.append(destination / name)
+        return written
+
+    # -- acting ---------------------------------------------------------------------------------------------
+
+    def cancel(self, reason: str = "cancelled by the user") -> bool:
+        """Stop the execution (the state machine stops its tasks); False if it had already ended."""
+        try:
+            self.target.sfn().stop_execution(
+                executionArn=self.execution_arn, error="CloudBurst.Cancelled", cause=reason[:32768]
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                raise JobNotFound(f"no job {self.job_id} on {self.target.description}") from None
+            raise
+        return execution_facts(self._describe()).state is ExecutionState.ABORTED
+
+    # -- internals ------------------------------------------------------------------------------------------
+
+    def _describe(self) -> DescribeExecutionOutputTypeDef:
+        try:
+            return self.target.sfn().describe_execution(executionArn=self.execution_arn)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                raise JobNotFound(
+                    f"no job {self.job_id} on {self.target.description}",
+                    "Check the job id (`cloudburst submit` printed it) and the target (--stack/--local).",
+                ) from None
+            raise
+
+    def _output_key(self, name: str) -> str:
+        return layout.outputs_prefix(self.output_prefix, self.job_id) + name
+
+    def _videos(self) -> list[RemoteVideo]:
+        prefix = layout.outputs_prefix(self.output_prefix, self.job_id)
+        videos = []
+        s3 = self.target.s3()
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.target.outputs.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                scene = layout.scene_of_video_key(key)
+                if scene is not None and "/" not in key.removeprefix(prefix):
+                    videos.append(RemoteVideo(scene, key, int(item["Size"]), item["LastModified"].timestamp()))
+        return videos
+
+    def _batch_records(self) -> list[BatchRecord]:
+        """The batch records written so far; each is read once (again only if rewritten)."""
+        s3 = self.target.s3()
+        bucket = self.target.outputs.bucket
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=layout.batch_records_prefix(self.job_id)
+        ):
+            for item in page.get("Contents", []):
+                key, etag = item["Key"], item.get("ETag", "")
+                if key.endswith(".json") and self._records.get(key, ("",))[0] != etag:
+                    self._records[key] = (etag, BatchRecord.model_validate(get_json(s3, bucket, key)))
+        return [record for _, record in self._records.values()]
+
+    def _running_tasks(self) -> list[dict[str, Any]]:
+        """This job's tasks that ECS has not stopped yet (boto3's DescribeTasks shape)."""
+        cluster = self.target.outputs.cluster
+        if cluster is None:
+            return []
+        ecs = self.target.ecs()
+        group_prefix = job_task_group_prefix(self.job_id)
+        arns = list(list_task_arns(ecs, cluster, "RUNNING", started_by=STARTED_BY_STEP_FUNCTIONS))
+        running: list[dict[str, Any]] = []
+        for start in range(0, len(arns), _DESCRIBE_BATCH):
+            described = ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + _DESCRIBE_BATCH])
+            running.extend(
+                dict(task) for task in described.get("tasks", []) if str(task.get("group", "")).startswith(group_prefix)
+            )
+        return running
+
+
+def job_task_group_prefix(job_id: str) -> str:
+    """What every ECS task group of this job starts with (`task_group` adds the batch and the attempt)."""
+    group = task_group(job_id, 0, 0)
+    return group[: group.index(job_id) + len(job_id) + 1]
+
+
+def execution_facts(described: DescribeExecutionOutputTypeDef) -> ExecutionFacts:
+    stopped = described.get("stopDate")
+    return ExecutionFacts(
+        state=ExecutionState(described["status"]),
+        started_at=described["startDate"].timestamp(),
+        stopped_at=stopped.timestamp() if stopped is not None else None,
+        error=described.get("error"),
+        cause=described.get("cause"),
+    )
+
+
+def _job_of_execution(target: Target, execution_input: str) -> JobSpec | None:
+    """The job an execution runs: its input is the job itself or `{"job_uri": ...}` pointing at it."""
+    try:
+        document = json.loads(execution_input)
+        if isinstance(document, dict) and isinstance(document.get("job_uri"), str):
+            bucket, key = parse_s3_uri(document["job_uri"])
+            document = get_json(target.s3(), bucket, key)
+        return JobSpec.model_validate(document)
+    except (ValueError, ClientError):
+        return None

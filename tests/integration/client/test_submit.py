@@ -1,0 +1,97 @@
+"""Submitting against S3 and Step Functions semantics (moto): what is uploaded and started, and how the same
+job submitted again is attached to, or restarted as a new attempt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cloudburst.client.errors import InvalidJob, JobNotFound
+from cloudburst.client.handle import JobHandle
+from cloudburst.client.job import Job
+from cloudburst.client.submit import canonical_job_bytes, submit, submit_job
+from cloudburst.client.targets import Target
+from cloudburst.core.naming import content_job_id, is_job_id
+from tests.integration.client.conftest import BUCKET
+from tests.unit.client.media_files import make_scene_folder
+
+
+def _keys(target: Target, prefix: str = "") -> list[str]:
+    listing = target.s3().list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+    return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def test_submit_uploads_inputs_and_starts_the_execution_by_reference(target: Target, tmp_path: Path) -> None:
+    job = Job.from_folder(make_scene_folder(tmp_path / "story", ["s1", "s2"]), output={"prefix": "videos/"})
+    submission = submit_job(job, target)
+    handle = submission.handle
+    assert is_job_id(handle.job_id)
+    assert handle.job_id.startswith("story-")
+    assert len(_keys(target, "inputs/sha256/")) == 6
+    assert submission.inspection.audio_seconds == pytest.approx({"s1": 1.0, "s2": 2.0})
+
+    described = target.sfn().describe_execution(executionArn=handle.execution_arn)
+    assert described["name"] == handle.job_id
+    job_uri = json.loads(described["input"])["job_uri"]
+    assert job_uri == f"s3://{BUCKET}/runs/{handle.job_id}/submitted.json"
+    stored = target.s3().get_object(Bucket=BUCKET, Key=f"runs/{handle.job_id}/submitted.json")["Body"].read()
+    document = json.loads(stored)
+    assert document["output"] == {"prefix": "videos/"}
+    assert all(document["scenes"][0][role].startswith(f"s3://{BUCKET}/inputs/sha256/") for role in ("image", "audio"))
+    assert handle.job_id == content_job_id("story", stored)
+
+
+def test_the_same_job_again_attaches_to_the_running_one_and_uploads_nothing(target: Target, tmp_path: Path) -> None:
+    job = Job.from_folder(make_scene_folder(tmp_path / "story", ["s1"]))
+    first = submit_job(job, target)
+    again = submit_job(job, target)
+    assert again.handle.job_id == first.handle.job_id
+    assert (again.handle.reused, first.handle.reused) == (True, False)
+    assert (again.uploads.uploaded, len(again.uploads.skipped)) == ([], 3)
+    executions = target.sfn().list_executions(stateMachineArn=target.outputs.state_machine_arn)["executions"]
+    assert len(executions) == 1
+
+
+def test_a_cancelled_job_is_started_again_as_a_new_attempt(target: Target, tmp_path: Path) -> None:
+    job = Job.from_folder(make_scene_folder(tmp_path / "story", ["s1"]))
+    first = submit(job, target)
+    assert first.cancel("testing") is True
+    second = submit(job, target)
+    assert second.job_id != first.job_id
+    assert not second.reused
+    assert second.job_id.startswith("story-")
+    assert submit(job, target).job_id == second.job_id  # running: attached
+
+
+def test_an_invalid_job_uploads_nothing_and_starts_nothing(target: Target, tmp_path: Path) -> None:
+    folder = make_scene_folder(tmp_path / "story", ["s1"])
+    (folder / "audio" / "s1.wav").write_bytes(b"not audio")
+    with pytest.raises(InvalidJob, match=r"scenes\[0\] \(s1\)\.audio"):
+        submit(Job.from_folder(folder), target)
+    assert _keys(target) == []
+    assert target.sfn().list_executions(stateMachineArn=target.outputs.state_machine_arn)["executions"] == []
+
+
+def test_attach_reads_the_job_back_from_its_execution(target: Target, tmp_path: Path) -> None:
+    job = Job.from_folder(
+        make_scene_folder(tmp_path / "story", ["b", "a"]), output={"prefix": "out/"}, compute={"architecture": "arm64"}
+    )
+    handle = submit(job, target)
+    attached = JobHandle.attach(target, handle.job_id)
+    assert (attached.scene_names, attached.output_prefix, attached.architecture) == (["a", "b"], "out/", "arm64")
+    assert attached.outputs_uri == f"s3://{BUCKET}/out/{handle.job_id}/"
+    with pytest.raises(JobNotFound, match="no job story-000000000000"):
+        JobHandle.attach(target, "story-000000000000")
+
+
+def test_canonical_bytes_hold_only_what_was_set(tmp_path: Path) -> None:
+    job = Job.from_folder(make_scene_folder(tmp_path / "x", ["a"], subtitles=False), render={"fps": 24})
+    spec = job.resolve({ref: f"s3://bkt/{ref}" for ref in job.local_files})
+    assert json.loads(canonical_job_bytes(spec)) == {
+        "name": "x",
+        "render": {"fps": 24},
+        "scenes": [{"audio": "s3://bkt/audio/a.wav", "image": "s3://bkt/images/a.png", "name": "a"}],
+        "version": 1,
+    }
