@@ -1,0 +1,124 @@
+"""Running ffmpeg as a child process we can always stop: cancellation, error text, no orphans.
+
+Every ffmpeg the pipeline starts goes through `FfmpegProcess`, a context manager that kills the child if the
+block is left early (cancel, exception, shutdown), so a render never leaves an encoder running behind it.
+Arguments are lists (no shell); stderr is drained by a thread into a short tail that ends up in the error
+message when ffmpeg fails.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import IO, Self
+
+from cloudburst.renderer.media.api import RenderCancelled, RenderError
+from cloudburst.renderer.media.binaries import ffmpeg
+
+POLL_S = 0.05
+STDERR_TAIL_LINES = 20
+QUIET = ("-hide_banner", "-nostats", "-loglevel", "error")
+"""Leading options of every ffmpeg we run: errors only, no banner or progress chatter on stderr."""
+
+
+class FfmpegProcess:
+    """One ffmpeg child. `label` names the step in errors ('audio pre-pass', 'encode'...)."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        label: str,
+        cancel: threading.Event | None = None,
+        stdin: bool = False,
+        stdout: bool = False,
+        on_stdout_line: Callable[[str], None] | None = None,
+    ) -> None:
+        self.label = label
+        self._cancel = cancel
+        self._tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        self._proc = subprocess.Popen(
+            [ffmpeg(), *QUIET, *args],
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if (stdout or on_stdout_line) else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        self._threads = [threading.Thread(target=self._drain_stderr, daemon=True, name=f"{label}-stderr")]
+        if on_stdout_line is not None:
+            self._threads.append(
+                threading.Thread(target=self._read_lines, args=(on_stdout_line,), daemon=True, name=f"{label}-out")
+            )
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def stdin(self) -> IO[bytes]:
+        assert self._proc.stdin is not None
+        return self._proc.stdin
+
+    @property
+    def stdout(self) -> IO[bytes]:
+        assert self._proc.stdout is not None
+        return self._proc.stdout
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def stderr_tail(self) -> str:
+        return " | ".join(line for line in self._tail if line)
+
+    def wait(self) -> None:
+        """Wait for ffmpeg to exit; RenderCancelled if `cancel` is set meanwhile, RenderError if it failed."""
+        while True:
+            try:
+                self._proc.wait(timeout=POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                self.raise_if_cancelled()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._proc.returncode != 0:
+            raise RenderError(f"{self.label}: ffmpeg exited with status {self._proc.returncode}: {self.stderr_tail()}")
+
+    def raise_if_cancelled(self) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            self.kill()
+            raise RenderCancelled(f"{self.label}: cancelled")
+
+    def kill(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.kill()
+        for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+            if stream is not None and not stream.closed:
+                with contextlib.suppress(OSError):  # a broken pipe on close: the child is gone, as we want
+                    stream.close()
+
+    def _drain_stderr(self) -> None:
+        assert self._proc.stderr is not None
+        for raw in self._proc.stderr:
+            self._tail.append(raw.decode("utf-8", "replace").strip())
+
+    def _read_lines(self, on_line: Callable[[str], None]) -> None:
+        assert self._proc.stdout is not None
+        for raw in self._proc.stdout:
+            on_line(raw.decode("utf-8", "replace").strip())
+
+
+def run_ffmpeg(args: Sequence[str], *, label: str, cancel: threading.Event | None = None) -> None:
+    """Run one ffmpeg to completion (see `FfmpegProcess` for what is guaranteed)."""
+    with FfmpegProcess(args, label=label, cancel=cancel) as proc:
+        proc.wait()
