@@ -44,6 +44,7 @@ from cloudburst.models.report import (
     Failure,
     JobStatus,
     PricesUsed,
+    RenderSpan,
     Report,
     SceneReport,
     TaskReport,
@@ -237,6 +238,16 @@ def _task_facts(record: BatchRecord, task: TaskRecord, pricing: _Pricing, report
         exit_code=task.exit_code,
         launch_error=task.launch_error,
         scenes=[scene.name for scene in record.scenes],
+        renders=[
+            RenderSpan(
+                scene=s.name,
+                status=s.status,
+                started_at=_utc(s.render_started_at),
+                finished_at=_utc_or_none(s.render_finished_at),
+            )
+            for s in record.scenes
+            if s.render_started_at is not None
+        ],
     )
     return _TaskFacts(line, fargate_usd, storage_usd, ipv4_usd, _work_span(record.scenes))
 

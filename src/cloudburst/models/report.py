@@ -60,6 +60,15 @@ class Efficiency(ReportModel):
     success_rate: float = Field(description="Succeeded scenes / scenes in the job.")
 
 
+class RenderSpan(ReportModel):
+    """One scene's render on one task (every attempt, so an interrupted render shows where it ran)."""
+
+    scene: str
+    status: SceneStatus
+    started_at: datetime
+    finished_at: datetime | None = Field(description="None when the task stopped mid-render.")
+
+
 class TaskReport(ReportModel):
     batch_index: int
     attempt: int
@@ -87,6 +96,7 @@ class TaskReport(ReportModel):
     exit_code: int | None
     launch_error: str | None
     scenes: list[str]
+    renders: list[RenderSpan] = Field(default_factory=list, description="For the timeline.")
 
 
 class SceneReport(ReportModel):

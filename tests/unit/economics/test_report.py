@@ -150,6 +150,10 @@ def test_task_lines(report: Report) -> None:
     assert (t1.billed_seconds, t1.render_seconds, t1.idle_seconds) == (148, 80.0, 148 - 18 - 80)
     assert (t1.stop_code, t1.stopped_reason) == ("SpotInterruption", "Your Spot Task was interrupted.")
     assert t1.cost_usd == pytest.approx(FARGATE_USD["t1"], abs=1e-6)
+    assert [(r.scene, r.status, r.started_at, r.finished_at) for r in t1.renders] == [
+        ("s04", "succeeded", _at(51), _at(131)),
+        ("s05", "failed", _at(132), None),  # cut short by the interruption; rerun on t1r
+    ]
 
     t1r = tasks["t1r"]
     assert (t1r.capacity, t1r.billed_seconds, t1r.scenes) == ("on-demand", 106, ["s05"])
