@@ -94,3 +94,43 @@ def _find_task_retries(record: BatchRecord, shape: WorkflowShape) -> int:
     if ready is None:
         return 0
     return max(0, math.ceil((ready - task.created_at) / shape.find_task_retry_seconds))
+
+
+def planned_service_usage(
+    scene_count: int,
+    batch_count: int,
+    *,
+    startup_seconds: float,
+    video_seconds: float,
+    shape: WorkflowShape | None = None,
+    polls_per_scene: int = 3,
+    video_bytes_per_second: float = 500_000,
+) -> ServiceUsage:
+    """The same estimate before a job runs (the planner): polls and video sizes are assumed, not recorded.
+
+    Three polls per scene is what the poll schedule (wait for the speed model's estimate, then for the
+    render's own progress) typically takes; 500 kB per second of video is 1080p30 H.264 at crf 23.
+    """
+    shape = shape or WorkflowShape()
+    find_task_calls = batch_count * (1 + math.ceil(startup_seconds / shape.find_task_retry_seconds))
+    calls = (
+        shape.job_lambda_calls
+        + batch_count * (shape.batch_lambda_calls - 1)
+        + find_task_calls
+        + scene_count * (shape.scene_lambda_calls + polls_per_scene)
+    )
+    transitions = (
+        shape.job_transitions
+        + batch_count * (shape.batch_transitions - 1)
+        + find_task_calls
+        + scene_count * (shape.scene_transitions + polls_per_scene * shape.poll_transitions)
+    )
+    video_bytes = video_seconds * video_bytes_per_second
+    average_video = video_bytes / scene_count if scene_count else 0.0
+    parts_per_video = 2 + math.ceil(average_video / shape.multipart_part_bytes) if scene_count else 0
+    puts = shape.job_s3_puts + batch_count * shape.batch_s3_puts + scene_count * parts_per_video
+    gets = shape.job_s3_gets + batch_count * shape.batch_s3_gets + scene_count * shape.scene_s3_gets
+    gb_seconds = (calls * shape.lambda_seconds_per_call + video_bytes / shape.copy_bytes_per_second) * (
+        shape.lambda_memory_gb
+    )
+    return ServiceUsage(calls, gb_seconds, transitions, puts, gets, estimated=True)
