@@ -43,8 +43,31 @@ typecheck: $(STAMP)  ## mypy (strict) over the package, the Lambda handlers and 
 pytest: $(STAMP)  ## The test suite: unit, integration and end-to-end on the local cloud
 	$(BIN)/pytest
 
-aws-checks: $(STAMP)  ## cfn-lint, sam validate --lint, sam build, asl-validator
-	@echo "aws-checks: nothing to validate yet"
+# The AWS tools live in their own virtualenv: aws-sam-cli pins its own boto3 and pydantic.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+AWS_TOOLS := aws-sam-cli==1.170.0 cfn-lint==1.58.0
+AWS_ENV := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+
+$(SAM_STAMP):
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install -q $(AWS_TOOLS)
+	@touch $@
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+
+aws-checks: $(STAMP) $(SAM_STAMP) node_modules/.package-lock.json  ## cfn-lint, sam validate --lint, sam build, asl-validator, moto
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(AWS_ENV) $(SAM_VENV)/bin/sam validate --lint --template-file template.yaml
+	@build_dir=$$(mktemp -d) && trap 'rm -rf "$$build_dir"' EXIT && \
+		echo "sam build --build-dir $$build_dir" && \
+		$(AWS_ENV) PYTHON="$(abspath $(BIN)/python)" $(SAM_VENV)/bin/sam build --template-file template.yaml \
+			--build-dir "$$build_dir" --no-cached >/dev/null && \
+		test -f "$$build_dir/CoreLayer/python/cloudburst/pipeline/plan_job.py" && echo "sam build: ok"
+	npx --no-install asl-validator --json-path statemachine/cloudburst.asl.json
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_state_machine.py
 
 bench-render: bootstrap  ## Renderer speed and quality benchmark (see README for the figures)
 	$(BIN)/python bench/render_bench.py

@@ -1,0 +1,28 @@
+"""FindTask state: find the batch's renderer task and wait for its API (cloudburst.pipeline.find_task)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from lambda_runtime import ecs_client, logger, metrics, renderer_at, tracer
+
+from cloudburst.pipeline.find_task import find_task
+from cloudburst.pipeline.settings import setting
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """event: {"group", "entered_time" ($$.State.EnteredTime), "start_timeout_s", "token"}"""
+    logger.append_keys(group=event["group"])
+    location = find_task(
+        event["group"],
+        event["entered_time"],
+        float(event["start_timeout_s"]),
+        ecs_client(),
+        setting("CLUSTER_ARN"),
+        renderer_at(event["token"]),
+    )
+    return location.model_dump(mode="json")

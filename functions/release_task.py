@@ -1,0 +1,26 @@
+"""ReleaseTask state: shut the batch's renderer down, StopTask as the fallback (cloudburst.pipeline.release_task)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from lambda_runtime import ecs_client, logger, metrics, renderer_at, tracer
+
+from cloudburst.pipeline.payloads import BatchItem, TaskLocation
+from cloudburst.pipeline.release_task import release_task
+from cloudburst.pipeline.settings import setting
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """event: the driver branch's whole state ({job_id, bucket, batch, task?, scenes?, driver_error?})."""
+    batch = BatchItem.model_validate(event["batch"])
+    task = TaskLocation.model_validate(event["task"]) if event.get("task") else None
+    logger.append_keys(job_id=event.get("job_id"), group=batch.group)
+    release = release_task(batch, task, ecs_client(), setting("CLUSTER_ARN"), renderer_at(batch.token))
+    if release.released_by is None:
+        logger.warning("batch task not released", extra={"note": release.note})
+    return release.model_dump(mode="json")
