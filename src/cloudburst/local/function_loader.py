@@ -1,0 +1,39 @@
+"""Importing a Lambda handler from the template's `CodeUri` and `Handler`, as the Python runtime does.
+
+The runtime puts the function's code folder first on `sys.path` and imports `Handler`'s module; so do we.
+Module-level code runs with the function's own environment, so a handler that reads its configuration at import
+(a Powertools `Logger()` reading `POWERTOOLS_SERVICE_NAME`, a bucket name) sees its own values.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cloudburst.local.aws_env import overlay
+from cloudburst.local.lambda_dispatch import LambdaHandler
+from cloudburst.local.template import TemplateError
+
+
+def load_handler(code_dir: Path, handler: str, environment: Mapping[str, str], function: str) -> LambdaHandler:
+    """The callable named by `handler` (`module.function` or `package.module.function`) under `code_dir`."""
+    module_name, _, attribute = handler.rpartition(".")
+    if not module_name or not attribute:
+        raise TemplateError(f"{function}: Handler {handler!r} must look like module.function")
+    if not code_dir.is_dir():
+        raise TemplateError(f"{function}: CodeUri {code_dir} is not a folder")
+    if str(code_dir) not in sys.path:
+        sys.path.insert(0, str(code_dir))
+    with overlay(dict(environment)):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise TemplateError(f"{function}: cannot import {module_name} from {code_dir}: {exc}") from exc
+    target: Any = getattr(module, attribute, None)
+    if not callable(target):
+        raise TemplateError(f"{function}: {module_name} has no function {attribute!r}")
+    handler_function: LambdaHandler = target
+    return handler_function
