@@ -1,8 +1,9 @@
 """Check local input files the way the Plan Lambda checks objects in S3, before anything is uploaded.
 
 The type comes from the first bytes (`cloudburst.core.media_types.sniff`), the audio length from the headers
-(`cloudburst.core.audio_info.audio_duration`), and the limits are the renderer's own (`Limits`), so a job that
-passes here is not refused later for its inputs, and a job refused here gets the same reason, sooner.
+(`cloudburst.core.audio_info.audio_duration`), the size caps are the Plan Lambda's (`SIZE_CAPS`) and the
+picture and length limits the renderer's (`Limits`), so a job that passes here is not refused later for its
+inputs, and a job refused here gets the same reason, sooner.
 """
 
 from __future__ import annotations
@@ -16,19 +17,10 @@ from PIL import Image, UnidentifiedImageError
 
 from cloudburst.core.audio_info import AudioUnreadable, audio_duration
 from cloudburst.core.media_types import SNIFF_BYTES, MediaFormat, MediaKind, UnsupportedMedia, sniff
+from cloudburst.pipeline.input_checks import MIB, ROLE_KINDS, SIZE_CAPS
 from cloudburst.renderer.media.api import Limits
 
-ROLE_KINDS: dict[str, MediaKind] = {
-    "image": MediaKind.IMAGE,
-    "audio": MediaKind.AUDIO,
-    "subtitles": MediaKind.SUBTITLES,
-    "watermark": MediaKind.IMAGE,
-}
-
 DEFAULT_LIMITS = Limits()
-
-MAX_INPUT_BYTES = 2 * 1024**3
-"""Largest input file accepted (2 GiB): far beyond any still image or narration, small enough for one task."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +38,10 @@ class InputProblem(ValueError):
     """One input is unusable; the message names the file and says why."""
 
 
-def check_input(path: Path, role: str, limits: Limits = DEFAULT_LIMITS, max_bytes: int = MAX_INPUT_BYTES) -> InputFacts:
+def check_input(path: Path, role: str, limits: Limits = DEFAULT_LIMITS) -> InputFacts:
     """Facts about `path` used as `role` (image, audio, subtitles, watermark), or `InputProblem`."""
     kind = ROLE_KINDS[role]
+    cap = SIZE_CAPS[role]
     if not path.exists():
         raise InputProblem(f"{path}: no such file")
     if not path.is_file():
@@ -56,8 +49,8 @@ def check_input(path: Path, role: str, limits: Limits = DEFAULT_LIMITS, max_byte
     size = path.stat().st_size
     if size == 0:
         raise InputProblem(f"{path}: the file is empty")
-    if size > max_bytes:
-        raise InputProblem(f"{path}: {size / 1024**2:.0f} MiB is more than the {max_bytes / 1024**2:.0f} MiB allowed")
+    if size > cap:
+        raise InputProblem(f"{path} is {size / MIB:.1f} MiB, above the {cap // MIB} MiB limit for {role}")
     with path.open("rb") as stream:
         head = stream.read(SNIFF_BYTES)
         try:

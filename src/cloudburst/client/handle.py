@@ -26,6 +26,7 @@ from cloudburst.client.targets import Target
 from cloudburst.core.naming import task_group
 from cloudburst.models.job import Architecture, JobSpec, parse_s3_uri
 from cloudburst.models.records import BatchRecord, TaskRecord
+from cloudburst.models.report import Report
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions.type_defs import DescribeExecutionOutputTypeDef
@@ -190,6 +191,10 @@ class JobHandle:
         if not isinstance(document, dict):
             raise ReportNotReady(f"job {self.job_id}: report.json is not a JSON object")
         return document
+
+    def report(self) -> Report:
+        """The job's cost and efficiency report (`ReportNotReady` until the job has ended)."""
+        return Report.model_validate(self.report_document())
 
     def save_report_files(self, destination: Path) -> list[Path]:
         """Copy the report and its timeline (JSON, HTML, PNG) into `destination`; returns the files written."""

@@ -125,7 +125,10 @@ class Job:
         """Scenes found in `folder` (`images/` + `audio/`, or same-stem files side by side, see `scan`)."""
         path = Path(folder)
         scan = scan_folder(path)
-        scenes = [Scene(s.name, s.image, s.audio, s.subtitles) for s in scan.scenes]
+        scenes = [
+            Scene(s.name, s.image.resolve(), s.audio.resolve(), s.subtitles.resolve() if s.subtitles else None)
+            for s in scan.scenes
+        ]
         job = cls.from_scenes(scenes, name=name or default_job_name(path), base_dir=path, **_checked(options))
         return cls(job._document, job._files, origin=str(path), problems=scan.problems)
 
@@ -354,9 +357,17 @@ def _scene_name(where: str) -> str:
 def _check_quietly(item: tuple[Path, str]) -> InputFacts | InputProblem:
     path, role = item
     try:
-        return check_input(path, role)
+        return check_input(_as_given(path), role)
     except InputProblem as exc:
         return exc
+
+
+def _as_given(path: Path) -> Path:
+    """The path relative to the working folder when it is inside it: how users name their files."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def _checked(options: Mapping[str, Options | None]) -> dict[str, Any]:

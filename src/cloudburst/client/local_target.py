@@ -1,0 +1,114 @@
+"""The local cloud as a target: a long-lived one started with `python -m cloudburst.local serve` (found by
+its state file), or one embedded in this process for the length of a command.
+
+The embedded one dies with the process, so it suits `render` (submit, follow, download, report in one go)
+but not `submit` now and `status` later; those need the long-lived one. `cloudburst.local` pulls in moto and
+the whole emulator, so it is imported only when a local target is actually opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, cast
+
+import boto3
+
+from cloudburst.client.errors import TargetUnavailable
+from cloudburst.client.targets import ClientFactory, StackOutputs, Target
+
+STATE_FILE_ENV = "CLOUDBURST_LOCAL_STATE"
+DEFAULT_STATE_FILE = Path(".cloudburst") / "local-cloud.json"
+LOCAL_POLL_INTERVAL_S = 0.25
+"""Looking at a local job costs nothing, so look often: videos are downloaded within a quarter second."""
+
+
+def state_file() -> Path:
+    return Path(os.environ.get(STATE_FILE_ENV) or DEFAULT_STATE_FILE)
+
+
+def read_state(path: Path) -> dict[str, Any] | None:
+    """What a serving local cloud wrote about itself, if it is still running; None otherwise."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not _alive(state.get("pid")):
+        return None
+    return state
+
+
+def connect_served(state: Mapping[str, Any]) -> Target:
+    """A target for the serving local cloud described by `state` (endpoint, region, outputs)."""
+    try:
+        endpoint = str(state["endpoint_url"])
+        region = str(state["region"])
+        outputs = StackOutputs.from_outputs(dict(state["outputs"]), "the local cloud")
+    except (KeyError, TypeError) as exc:
+        raise TargetUnavailable(
+            f"the local cloud's state file is incomplete ({exc})", "Restart it: python -m cloudburst.local serve"
+        ) from None
+    session = boto3.Session(
+        aws_access_key_id="local-cloud",
+        aws_secret_access_key="local-cloud",  # noqa: S106 - the local cloud's placeholder, accepted nowhere else
+        aws_session_token="local-cloud",  # noqa: S106
+        region_name=region,
+    )
+
+    def client(service: str) -> Any:
+        return session.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
+
+    description = f"the local cloud at {endpoint}"
+    return Target(description, outputs, client, region=region, poll_interval_s=LOCAL_POLL_INTERVAL_S)
+
+
+def start_embedded(**options: Any) -> Target:
+    """A local cloud in this process (stopped, with every task it started, when the target is closed)."""
+    from cloudburst.local import LocalCloud, LocalCloudError  # noqa: PLC0415 - heavy; only when asked for
+
+    try:
+        cloud = LocalCloud(**options)
+        cloud.start()
+    except LocalCloudError as exc:
+        raise TargetUnavailable(f"the local cloud cannot start: {exc}", "Run from the CloudBurst checkout.") from None
+    try:
+        outputs = StackOutputs.from_outputs(cloud.outputs, "the local cloud")
+    except TargetUnavailable:
+        cloud.close()
+        raise
+    return Target(
+        "the local cloud (in this process)",
+        outputs,
+        cast(ClientFactory, cloud.client),
+        region=cloud.region,
+        survives_exit=False,
+        poll_interval_s=LOCAL_POLL_INTERVAL_S,
+        closer=cloud.close,
+    )
+
+
+def open_local(*, allow_embedded: bool, **options: Any) -> Target:
+    """The serving local cloud if one runs, else (when allowed) an embedded one."""
+    state = read_state(state_file())
+    if state is not None:
+        return connect_served(state)
+    if not allow_embedded:
+        raise TargetUnavailable(
+            "no local cloud is running, and this command needs one that outlives it",
+            "Start one in another terminal: python -m cloudburst.local serve (or use `cloudburst render`).",
+        )
+    return start_embedded(**options)
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
