@@ -67,12 +67,15 @@ def connect_served(state: Mapping[str, Any]) -> Target:
 def start_embedded(**options: Any) -> Target:
     """A local cloud in this process (stopped, with every task it started, when the target is closed)."""
     from cloudburst.local import LocalCloud, LocalCloudError  # noqa: PLC0415 - heavy; only when asked for
+    from cloudburst.local.template import TemplateError  # noqa: PLC0415
 
     try:
         cloud = LocalCloud(**options)
         cloud.start()
-    except LocalCloudError as exc:
-        raise TargetUnavailable(f"the local cloud cannot start: {exc}", "Run from the CloudBurst checkout.") from None
+    except (LocalCloudError, TemplateError) as exc:
+        raise TargetUnavailable(
+            f"the local cloud cannot start: {exc}", "Run from the CloudBurst checkout (it needs template.yaml)."
+        ) from None
     try:
         outputs = StackOutputs.from_outputs(cloud.outputs, "the local cloud")
     except TargetUnavailable:
