@@ -13,7 +13,6 @@ import contextlib
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Generator
@@ -26,7 +25,7 @@ from cloudburst.renderer.fetch import FetchSettings, make_client
 from cloudburst.renderer.lifecycle import Lifecycle
 from cloudburst.renderer.logs import configure_logging, log_event
 from cloudburst.renderer.models import ShutdownMode
-from cloudburst.renderer.pipeline import ffmpeg_binary, select_render_function
+from cloudburst.renderer.pipeline import ffmpeg_version, select_render_function
 from cloudburst.renderer.server import AppContext, create_app
 from cloudburst.renderer.service import RenderService, ServiceSettings
 from cloudburst.version import __version__
@@ -172,18 +171,6 @@ def serve(config: RendererConfig) -> int:
         if owned_root:
             shutil.rmtree(work_root, ignore_errors=True)
     return 0
-
-
-def ffmpeg_version() -> str:
-    """`5.1.6-0+deb12u1` from `ffmpeg -version`, for /healthz; 'unavailable' if ffmpeg cannot run."""
-    try:
-        out = subprocess.run(
-            [ffmpeg_binary(), "-hide_banner", "-version"], capture_output=True, text=True, timeout=10, check=False
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "unavailable"
-    words = out.split()
-    return words[2] if len(words) > 2 and words[:2] == ["ffmpeg", "version"] else "unknown"
 
 
 if __name__ == "__main__":

@@ -6,19 +6,22 @@ encoding frames, so a 2,000-scene job can run through the whole system on one ma
 
 from __future__ import annotations
 
-import importlib
-import shutil
-
+from cloudburst.renderer.media import binaries
+from cloudburst.renderer.media.api import RenderError
 from cloudburst.renderer.service import RenderFunction
 
 
 def select_render_function(*, stub: bool) -> RenderFunction:
     # Imported here, not at module level, so `--help` and `--export-openapi` do not load the media stack.
-    module = importlib.import_module("cloudburst.renderer.media.render")
-    function: RenderFunction = getattr(module, "render_stub" if stub else "render_scene")
-    return function
+    from cloudburst.renderer.media import render  # noqa: PLC0415
+
+    return render.render_stub if stub else render.render_scene
 
 
-def ffmpeg_binary() -> str:
-    """The ffmpeg the pipeline runs (for /healthz)."""
-    return shutil.which("ffmpeg") or "ffmpeg"
+def ffmpeg_version() -> str:
+    """What /healthz reports, e.g. `ffmpeg version 5.1.6-0+deb12u1`; 'unavailable' when ffmpeg is missing
+    (the process still starts, so the health check and the renders' errors say what is wrong)."""
+    try:
+        return binaries.ffmpeg_version()
+    except (RenderError, OSError):
+        return "unavailable"

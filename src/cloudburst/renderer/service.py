@@ -42,6 +42,7 @@ from cloudburst.renderer.models import (
     Timings,
 )
 
+DELETE_WAIT_S = 5.0
 INPUT_FAILURE_CODES = frozenset({ErrorCode.UNSUPPORTED_INPUT, ErrorCode.INPUT_UNREADABLE, ErrorCode.INPUT_TOO_LARGE})
 
 
@@ -278,7 +279,8 @@ class RenderService:
 
     def delete(self, render_id: str) -> None:
         """Forget a render: cancel it if queued or running, and remove its directory before returning (waiting
-        up to `stop_wait_s` for its download or ffmpeg to stop; past that, the owner removes it when it does)."""
+        up to `DELETE_WAIT_S` for its download or ffmpeg to stop; past that, the owner removes it when it does,
+        so a download stalled on a silent server cannot hold the request for its whole read timeout)."""
         with self._lock:
             job = self._get_locked(render_id)
             self._forget_locked(job)
@@ -292,7 +294,7 @@ class RenderService:
                     self._finish_locked(job, None, Failure(ErrorCode.CANCELLED, job.cancel_reason))
                 self._prefetch_locked()
             self._changed.notify_all()
-        self._remove_dir(job)
+        self._remove_dir(job, min(self._settings.stop_wait_s, DELETE_WAIT_S))
         log_event("render deleted", render_id=render_id, scene=job.scene)
 
     def touch(self) -> None:

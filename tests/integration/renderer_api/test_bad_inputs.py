@@ -1,0 +1,150 @@
+"""Inputs that cannot be rendered: each fails its render with a specific error naming the input, answers the
+right 4xx on its output, and leaves nothing on disk. Downloads are real, from the fixture server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.integration.renderer_api.conftest import (
+    SECRET_QUERY,
+    FixtureServer,
+    Renderer,
+    SceneUrls,
+    launch_renderer,
+    small_options,
+    wait_status,
+)
+
+
+@pytest.fixture(scope="module")
+def renderer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Renderer]:
+    """Short fetch timeouts so the stalled-server case stays quick."""
+    env = {"FETCH_READ_TIMEOUT": "0.5", "FETCH_ATTEMPTS": "3", "FETCH_BACKOFF": "0.05"}
+    process = launch_renderer(tmp_path_factory.mktemp("bad-inputs"), env)
+    yield process
+    process.stop()
+
+
+def fail(renderer: Renderer, inputs: dict[str, str]) -> tuple[dict[str, Any], Any]:
+    """Submit, wait for failure, and return the error and the output's response."""
+    with renderer.client() as client:
+        response = client.post("/v1/renders", json={"inputs": inputs, "options": small_options(), "scene": "bad"})
+        assert response.status_code == 202, response.text
+        render_id = response.json()["render_id"]
+        status = wait_status(client, render_id, "succeeded", "failed")
+        assert status["status"] == "failed", status
+        assert status["output"] is None
+        return status["error"], client.get(f"/v1/renders/{render_id}/output")
+
+
+def test_html_posing_as_audio_is_unsupported(
+    renderer: Renderer, fixture_server: FixtureServer, scene_urls: SceneUrls
+) -> None:
+    page = fixture_server.add("/bad/error-page.mp3", body=b"<html><body>Access Denied</body></html>")
+    error, output = fail(renderer, scene_urls.inputs(audio_url=page))
+    assert error["code"] == "unsupported_input"
+    assert error["field"] == "inputs.audio_url"
+    assert error["message"].startswith("audio: expected MP3, WAV, M4A/AAC, Ogg (Vorbis/Opus) or FLAC audio")
+    assert "an XML or HTML document" in error["message"]
+    assert output.status_code == 422
+    assert output.json()["error"] == error
+    assert renderer.work_files() == []
+
+
+def test_an_hls_playlist_named_mp3_is_refused_before_ffmpeg_sees_it(
+    renderer: Renderer, fixture_server: FixtureServer, scene_urls: SceneUrls
+) -> None:
+    playlist = fixture_server.add("/bad/playlist.mp3", body=b"#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n")
+    error, output = fail(renderer, scene_urls.inputs(audio_url=playlist))
+    assert error["code"] == "unsupported_input"
+    assert "an HLS/M3U playlist" in error["message"]
+    assert output.status_code == 422
+
+
+def test_a_corrupt_image_is_unreadable(
+    renderer: Renderer, fixture_server: FixtureServer, scene_urls: SceneUrls
+) -> None:
+    broken = fixture_server.add("/bad/broken.png", body=b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 50)
+    error, output = fail(renderer, scene_urls.inputs(image_url=broken))
+    assert error["code"] == "input_unreadable"
+    assert error["field"] == "inputs.image_url"
+    assert error["message"].startswith("image")
+    assert output.status_code == 422
+    assert renderer.work_files() == []
+
+
+def test_an_expired_presigned_url_gets_the_403_message(
+    renderer: Renderer, fixture_server: FixtureServer, scene_urls: SceneUrls
+) -> None:
+    expired = fixture_server.add("/bad/expired.wav", status=403, body=b"<Error><Code>AccessDenied</Code></Error>")
+    error, output = fail(renderer, scene_urls.inputs(audio_url=expired))
+    assert error["code"] == "input_download_failed"
+    assert error["field"] == "inputs.audio_url"
+    assert error["message"].startswith("the presigned URL for audio was refused (403): it may have expired")
+    assert output.status_code == 409
+    assert len(fixture_server.hits_for("/bad/expired.wav")) == 1, "a 403 is not retried"
+
+
+def test_a_missing_object_gets_the_404_message(
+    renderer: Renderer, fixture_server: FixtureServer, scene_urls: SceneUrls
+) -> None:
+    error, _ = fail(renderer, scene_urls.inputs(subtitles_url=fixture_server.url("/bad/nowhere.srt")))
+    assert error["field"] == "inputs.subtitles_url"
+    assert error["message"].startswith("subtitles was not found (404) at http://127.0.0.1:")
+    assert renderer.work_files() == []
+
+
+def test_a_declared_size_over_the_cap_is_refused_without_downloading(
+    renderer: Renderer, fixture_server: FixtureServer, scene_urls: SceneUrls
+) -> None:
+    huge = fixture_server.add("/bad/huge.wav", body=b"RIFF", declared_length=3 * 1024**3)
+    error, output = fail(renderer, scene_urls.inputs(audio_url=huge))
+    assert error["code"] == "input_too_large"
+    assert error["message"] == "audio is 3221225472 bytes, more than the limit of 2147483648 bytes (MAX_INPUT_BYTES)"
+    assert output.status_code == 413
+    assert output.json()["error"]["code"] == "input_too_large"
+
+
+def test_a_stalled_server_times_out_after_the_retries(
+    renderer: Renderer, fixture_server: FixtureServer, scene_urls: SceneUrls
+) -> None:
+    stalled = fixture_server.add("/bad/stalled.png", body=b"\x89PNG\r\n\x1a\n", stall_s=3.0)
+    error, _ = fail(renderer, scene_urls.inputs(image_url=stalled))
+    assert error["code"] == "input_download_failed"
+    assert "failed after 3 attempts: timed out (ReadTimeout)" in error["message"]
+    assert len(fixture_server.hits_for("/bad/stalled.png")) == 3
+
+
+def test_a_redirect_to_a_local_file_is_refused(
+    renderer: Renderer, fixture_server: FixtureServer, scene_urls: SceneUrls
+) -> None:
+    sneaky = fixture_server.add("/bad/redirect.png", status=302, headers={"Location": "file:///etc/passwd"})
+    error, _ = fail(renderer, scene_urls.inputs(image_url=sneaky))
+    assert error["message"] == (
+        "image: the server redirected to a refused URL: file: is refused: inputs must be http:// or https:// URLs "
+        "(presigned S3 URLs)"
+    )
+
+
+def test_transient_server_errors_are_retried_and_the_render_succeeds(
+    renderer: Renderer, fixture_server: FixtureServer, scene_urls: SceneUrls
+) -> None:
+    audio = fixture_server.routes["/media/audio.wav"].body
+    flaky = fixture_server.add("/bad/flaky.wav", body=audio, fail_first=2, fail_status=503)
+    with renderer.client() as client:
+        render_id = client.post(
+            "/v1/renders", json={"inputs": scene_urls.inputs(audio_url=flaky), "options": small_options()}
+        ).json()["render_id"]
+        status = wait_status(client, render_id, "succeeded", "failed")
+    assert status["status"] == "succeeded", status
+    assert len(fixture_server.hits_for("/bad/flaky.wav")) == 3
+
+
+def test_presigned_query_strings_never_reach_the_logs(renderer: Renderer) -> None:
+    """Runs last in this module: every URL above carried the fake signature."""
+    text = renderer.log_path.read_text(encoding="utf-8")
+    assert "render failed" in text
+    assert SECRET_QUERY.split("=", 1)[1] not in text
