@@ -16,11 +16,19 @@ from cloudburst.pipeline.settings import setting
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """event: {job_id, bucket, plan_key}"""
+    """event: {job_id, bucket, plan_key, execution_started ($$.Execution.StartTime)}"""
     logger.append_keys(job_id=event["job_id"])
     notifier = Notifier(
         events=events_client(),
         webhook_secret=lambda: webhook_secret(secrets_client(), setting("WEBHOOK_SECRET_ARN")),
     )
-    result = build_report(event["job_id"], event["bucket"], event["plan_key"], s3_client(), notifier)
+    result = build_report(
+        event["job_id"],
+        event["bucket"],
+        event["plan_key"],
+        event["execution_started"],
+        setting("AWS_REGION"),
+        s3_client(),
+        notifier,
+    )
     return result.model_dump(mode="json")

@@ -27,6 +27,7 @@ class TaskView:
     last_status: str
     desired_status: str
     private_ip: str | None
+    host_port: int | None = None
     created_at: float | None = None
     started_at: float | None = None
     stopped_reason: str | None = None
@@ -55,6 +56,15 @@ def _private_ip(task: Any) -> str | None:
     return None
 
 
+def _host_port(task: Any) -> int | None:
+    """The port the container is published on, when ECS reports a binding (awsvpc: the container port)."""
+    for container in task.get("containers", []):
+        for binding in container.get("networkBindings", []):
+            if binding.get("hostPort"):
+                return int(binding["hostPort"])
+    return None
+
+
 def task_view(task: Any) -> TaskView:
     return TaskView(
         arn=task["taskArn"],
@@ -62,6 +72,7 @@ def task_view(task: Any) -> TaskView:
         last_status=task.get("lastStatus", "UNKNOWN"),
         desired_status=task.get("desiredStatus", "UNKNOWN"),
         private_ip=_private_ip(task),
+        host_port=_host_port(task),
         created_at=_epoch(task.get("createdAt")),
         started_at=_epoch(task.get("startedAt")),
         stopped_reason=task.get("stoppedReason"),

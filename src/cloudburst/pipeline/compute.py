@@ -25,6 +25,8 @@ MAX_POLL_WAIT_S = 300
 IDLE_TIMEOUT_S = 3 * MAX_POLL_WAIT_S
 """The renderer exits by itself after this long without requests: longer than any wait between two polls."""
 LIFETIME_MARGIN_S = 900
+STOP_MARGIN_S = 300
+"""runTask.sync's timeout is the task's MAX_LIFETIME plus this: the renderer should have exited by itself."""
 
 
 def capacity_provider_strategy(capacity: Capacity) -> list[dict[str, Any]]:

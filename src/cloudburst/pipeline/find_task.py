@@ -50,12 +50,13 @@ def find_task(
         raise TaskStoppedBeforeReady(_stopped_message(task))
     if task.last_status != "RUNNING" or not task.private_ip:
         raise not_ready(f"task {task.arn} is {task.last_status}")
-    endpoint = endpoint_for(task.private_ip, RENDERER_PORT)
+    port = task.host_port or RENDERER_PORT
+    endpoint = endpoint_for(task.private_ip, port)
     try:
         renderer_at(endpoint).health()
     except RendererUnavailable as exc:
         raise not_ready(f"the renderer API does not answer yet ({exc})") from None
-    return TaskLocation(task_arn=task.arn, address=task.private_ip, port=RENDERER_PORT, endpoint=endpoint)
+    return TaskLocation(task_arn=task.arn, address=task.private_ip, port=port, endpoint=endpoint)
 
 
 def _stopped_message(task: TaskView) -> str:

@@ -39,6 +39,7 @@ class BatchItem(Payload):
     task_definition: str
     idle_timeout: str = Field(description="IDLE_TIMEOUT for the renderer, seconds (a string: it is an env var).")
     max_lifetime: str = Field(description="MAX_LIFETIME for the renderer, seconds.")
+    run_timeout_s: int = Field(description="TimeoutSeconds of runTask.sync: past it Step Functions stops the task.")
     start_timeout_s: int = Field(description="How long FindTask waits for the task's API to answer.")
     scenes_in_flight: int
 

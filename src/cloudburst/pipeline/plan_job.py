@@ -150,6 +150,7 @@ def _batch_item(
     spec = profile_spec(job.compute.profile)
     in_flight = job.batching.scenes_in_flight
     deadlines = [requests[name].deadline_s for name in batch.scenes]
+    lifetime = compute.task_lifetime_s(deadlines, in_flight, settings.max_task_lifetime_s)
     return BatchItem(
         index=batch.index,
         attempt=0,
@@ -166,7 +167,8 @@ def _batch_item(
         memory=str(spec.memory_mib),
         task_definition=settings.task_definitions[job.compute.architecture],
         idle_timeout=str(compute.IDLE_TIMEOUT_S),
-        max_lifetime=str(compute.task_lifetime_s(deadlines, in_flight, settings.max_task_lifetime_s)),
+        max_lifetime=str(lifetime),
+        run_timeout_s=lifetime + compute.STOP_MARGIN_S,
         start_timeout_s=compute.START_TIMEOUT_S,
         scenes_in_flight=in_flight,
     )
