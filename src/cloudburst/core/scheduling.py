@@ -28,6 +28,7 @@ from cloudburst.models.job import MAX_SCENES_PER_TASK, BatchingObjective, Batchi
 
 _EPS = 1e-9
 _REBALANCE_ROUNDS = 60
+_GOOD_ENOUGH = 1e-3
 _BISECTION_STEPS = 64
 
 
@@ -149,9 +150,11 @@ def task_count_options(
     fleet = options.max_parallel_tasks
     fewest = math.ceil(len(scenes) / MAX_SCENES_PER_TASK)
     most = min(len(scenes), fleet * math.ceil(fewest / fleet))
+    order = _longest_first_order(work)
     choices = []
     for tasks in range(fewest, most + 1):
-        loads = sorted((sum(work[i] for i in group) for group in _longest_first(work, tasks)), reverse=True)
+        groups = _longest_first(work, tasks, order)
+        loads = sorted((sum(work[i] for i in group) for group in groups), reverse=True)
         makespan = predict_makespan(loads, fleet, timing)
         meets = None if options.deadline_seconds is None else makespan <= options.deadline_seconds + _EPS
         choices.append(TaskCountChoice(len(loads), makespan, predict_billed_seconds(loads, timing), meets))
@@ -216,9 +219,11 @@ def _peak(groups: Sequence[Sequence[int]], work: Sequence[float]) -> float:
     return max(math.fsum(work[i] for i in group) for group in groups)
 
 
-def _longest_first(work: Sequence[float], tasks: int) -> list[list[int]]:
-    """LPT: each scene, longest first, to the least loaded task that still has room under the cap."""
-    order = sorted(range(len(work)), key=lambda i: (-work[i], i))
+def _longest_first(work: Sequence[float], tasks: int, order: Sequence[int] | None = None) -> list[list[int]]:
+    """LPT: each scene, longest first, to the least loaded task that still has room under the cap.
+    `order` (scene indexes, longest first) may be passed in when the same work is split many times."""
+    if order is None:
+        order = _longest_first_order(work)
     open_tasks = [(0.0, task) for task in range(tasks)]  # sorted, hence already a heap
     members: list[list[int]] = [[] for _ in range(tasks)]
     for i in order:
@@ -229,15 +234,24 @@ def _longest_first(work: Sequence[float], tasks: int) -> list[list[int]]:
     return [group for group in members if group]
 
 
+def _longest_first_order(work: Sequence[float]) -> list[int]:
+    return sorted(range(len(work)), key=lambda i: (-work[i], i))
+
+
 def _rebalance(groups: list[list[int]], work: Sequence[float]) -> list[list[int]]:
     """Local search: move one scene, or swap two, between the most loaded task and another, while that
     lowers the larger of the two loads. Bounded rounds; LPT is already within 4/3 of optimal, this mends
-    the small cases where whole scenes are coarse (e.g. 3,3,2,2,2 on two tasks: LPT 7, optimum 6)."""
+    the small cases where whole scenes are coarse (e.g. 3,3,2,2,2 on two tasks: LPT 7, optimum 6). It stops
+    as soon as the largest load is within 0.1% of the bound no split can beat."""
     groups = [list(group) for group in groups]
     loads = [math.fsum(work[i] for i in group) for group in groups]
+    bound = max(*work, math.fsum(work) / len(groups))
+    ranked = [_ranked(group, work) for group in groups]
     for _ in range(_REBALANCE_ROUNDS):
         hi = max(range(len(groups)), key=loads.__getitem__)
-        best = _best_exchange(groups, loads, work, hi)
+        if loads[hi] <= bound * (1 + _GOOD_ENOUGH) + _EPS:
+            break
+        best = _best_exchange(groups, loads, ranked, work, hi)
         if best is None:
             break
         lo, give, take = best
@@ -246,13 +260,24 @@ def _rebalance(groups: list[list[int]], work: Sequence[float]) -> list[list[int]
         if take is not None:
             groups[lo].remove(take)
             groups[hi].append(take)
-        loads[hi] = math.fsum(work[i] for i in groups[hi])
-        loads[lo] = math.fsum(work[i] for i in groups[lo])
+        for changed in (hi, lo):
+            loads[changed] = math.fsum(work[i] for i in groups[changed])
+            ranked[changed] = _ranked(groups[changed], work)
     return groups
 
 
+def _ranked(group: Sequence[int], work: Sequence[float]) -> tuple[list[int], list[float]]:
+    """A group's scenes by increasing work, and those works (for bisection)."""
+    order = sorted(group, key=work.__getitem__)
+    return order, [work[i] for i in order]
+
+
 def _best_exchange(
-    groups: Sequence[Sequence[int]], loads: Sequence[float], work: Sequence[float], hi: int
+    groups: Sequence[Sequence[int]],
+    loads: Sequence[float],
+    ranked: Sequence[tuple[list[int], list[float]]],
+    work: Sequence[float],
+    hi: int,
 ) -> tuple[int, int, int | None] | None:
     """The move (lo, scene, None) or swap (lo, scene, other) that most lowers max(load[hi], load[lo])."""
     peak = loads[hi]
@@ -267,19 +292,17 @@ def _best_exchange(
                 new_peak = max(peak - work[give], loads[lo] + work[give])
                 if new_peak < best_peak:
                     best_peak, best = new_peak, (lo, give, None)
-        ranked = sorted(group, key=work.__getitem__)
-        ranked_work = [work[i] for i in ranked]
+        scenes, works = ranked[lo]
         for give in groups[hi]:
             # Swapping `give` for `take` moves delta = w(give) - w(take); ideal delta is gap / 2.
-            target = work[give] - gap / 2
-            at = bisect.bisect_left(ranked_work, target)
+            at = bisect.bisect_left(works, work[give] - gap / 2)
             for k in (at - 1, at):
-                if 0 <= k < len(ranked):
-                    delta = work[give] - ranked_work[k]
+                if 0 <= k < len(scenes):
+                    delta = work[give] - works[k]
                     if _EPS < delta < gap - _EPS:
                         new_peak = max(peak - delta, loads[lo] + delta)
                         if new_peak < best_peak:
-                            best_peak, best = new_peak, (lo, give, ranked[k])
+                            best_peak, best = new_peak, (lo, give, scenes[k])
     return best
 
 
