@@ -71,14 +71,13 @@ def create_app(context: AppContext) -> FastAPI:
 
     def authorize(request: Request) -> None:
         check_authorization(context.token, request.headers.get("authorization"))
+        # Only authenticated calls prove a driver is alive: health checks and strangers must not keep an
+        # orphaned task (and its bill) running past IDLE_TIMEOUT.
+        service.touch()
 
     @app.middleware("http")
-    async def activity_and_access_log(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.monotonic()
-        if request.url.path not in UNPROTECTED_PATHS:
-            service.touch()
         response = await call_next(request)
         log_event(
             "request",

@@ -124,13 +124,16 @@ def test_shutdown_cancel_mid_render_exits_0_quickly(
     assert exit_entry(renderer)["mode"] == "cancel"
 
 
-def test_idle_timeout_exits_0_and_health_checks_do_not_count_as_activity(start_renderer: StartRenderer) -> None:
+def test_idle_timeout_exits_0_and_health_checks_or_strangers_do_not_count_as_activity(
+    start_renderer: StartRenderer,
+) -> None:
     renderer = start_renderer({"IDLE_TIMEOUT": "1.5"})
     deadline = time.monotonic() + 15
     with httpx.Client(base_url=renderer.base_url, timeout=1) as client:
         while renderer.process.poll() is None and time.monotonic() < deadline:
             try:
                 client.get("/healthz")  # the container's HEALTHCHECK polls like this
+                assert client.get("/v1/renders/x").status_code == 401  # a stranger does not count either
             except httpx.TransportError:
                 break
             time.sleep(0.2)
