@@ -144,7 +144,9 @@ def test_task_lines(report: Report) -> None:
     assert t0.idle_seconds == 290 - 15 - 190
     assert t0.cost_usd == pytest.approx(FARGATE_USD["t0"] + IPV4_USD, abs=1e-6)
     assert (t0.stop_code, t0.exit_code, t0.scenes) == ("EssentialContainerExited", 0, ["s01", "s02", "s03"])
-    assert (t0.created_at, t0.running_at, t0.stopped_at) == (_at(5), _at(40), _at(310))
+    assert (t0.created_at, t0.pull_started_at, t0.pull_stopped_at) == (_at(5), _at(20), _at(35))
+    assert (t0.running_at, t0.stopping_at, t0.stopped_at) == (_at(40), _at(300), _at(310))
+    assert (t0.started, t0.stopped_reason, t0.launch_error) == (True, "Essential container in task exited", None)
 
     t1 = tasks["t1"]  # interrupted: billed for what it ran, the unfinished render is not busy time
     assert (t1.billed_seconds, t1.render_seconds, t1.idle_seconds) == (148, 80.0, 148 - 18 - 80)
@@ -200,8 +202,17 @@ def test_prices_and_usage_are_recorded(report: Report) -> None:
     assert prices.fargate_on_demand[Architecture.X86_64] == {"vcpu_hour": 0.04048, "gb_hour": 0.004445}
     assert prices.fargate_spot[Architecture.X86_64] == {"vcpu_hour": 0.01264355, "gb_hour": 0.00138835}
     assert (prices.public_ipv4_hour, prices.lambda_gb_second) == (0.005, 0.0000166667)
-    assert report.usage.state_transitions == 150
-    assert report.usage.estimated is False  # counted by the caller, not estimated
+    assert (prices.ephemeral_storage_gb_hour, prices.free_ephemeral_storage_gb) == (0.000111, 20)
+    assert (prices.lambda_requests_per_million, prices.step_functions_per_thousand_transitions) == (0.20, 0.025)
+    assert (prices.s3_put_per_thousand, prices.s3_get_per_thousand) == (0.005, 0.0004)
+    assert report.usage.model_dump() == {
+        "lambda_invocations": 60,
+        "lambda_gb_seconds": 30.0,
+        "state_transitions": 150,
+        "s3_put_requests": 40,
+        "s3_get_requests": 120,
+        "estimated": False,  # counted by the caller, not estimated
+    }
 
 
 def test_report_json_round_trips_with_the_documented_keys(report: Report) -> None:
