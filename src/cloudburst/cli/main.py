@@ -116,7 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("list", "List CloudBurst's running tasks (all pages).", task_commands.list_tasks),
         ("cleanup", "Stop CloudBurst's running tasks.", task_commands.cleanup_tasks),
     ):
-        sub = task_verbs.add_parser(name, help=help_text, description=help_text, epilog=EXIT_CODES_HELP)
+        sub = task_verbs.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXIT_CODES_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         add_target_options(sub, suppress_defaults=True)
         add_output_options(sub, suppress_defaults=True)
         sub.add_argument("--job", metavar="JOB_ID", help="only this job's tasks")

@@ -1,0 +1,176 @@
+"""The command line as a user meets it: options in either position, job options merged, errors as one
+sentence (never a traceback), documented exit codes, JSON that parses."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from cloudburst.cli import job_commands
+from cloudburst.cli.main import build_parser, main
+from cloudburst.cli.options import SAMCONFIG_STACK, UsageError, job_from_args, target_choice
+from cloudburst.cli.output import Output
+from cloudburst.client.targets import TargetKind
+from tests.unit.client.media_files import make_scene_folder
+
+
+def _run(argv: list[str], *, json_mode: bool = False) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main(argv, out=Output(json_mode=json_mode, stdout=stdout, stderr=stderr, live=False))
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    return build_parser().parse_args(list(argv))
+
+
+@pytest.fixture
+def story(tmp_path: Path) -> Path:
+    return make_scene_folder(tmp_path / "story", ["scene_1", "scene_2"])
+
+
+def test_validate_a_good_folder(story: Path) -> None:
+    code, out, err = _run(["validate", str(story)])
+    assert (code, err) == (0, "")
+    assert out.startswith(f"{story}: valid; 2 scenes, 3.0 s of narration, 6 local files (")
+
+
+def test_validate_lists_every_problem_and_exits_2(story: Path) -> None:
+    (story / "audio" / "scene_2.wav").write_bytes(b"<html>not audio</html>")
+    code, out, err = _run(["validate", str(story), "--fps", "0"])
+    assert (code, out) == (2, "")
+    lines = err.splitlines()
+    assert lines[0] == "error: the job is invalid (2 problems):"
+    assert lines[1] == "  - render.fps: Input should be greater than or equal to 1"
+    assert lines[2].startswith("  - scenes[1] (scene_2).audio: ")
+    assert lines[2].endswith("got an XML or HTML document")
+    assert "Traceback" not in err
+
+
+def test_json_errors_and_results_parse(story: Path) -> None:
+    code, out, _ = _run(["validate", str(story), "--json"], json_mode=True)
+    assert code == 0
+    assert json.loads(out) == {
+        "event": "valid",
+        "valid": True,
+        "name": "story",
+        "scenes": 2,
+        "audio_seconds": 3.0,
+        "input_bytes": json.loads(out)["input_bytes"],
+        "local_files": 6,
+    }
+    code, out, _ = _run(["validate", str(story / "nope"), "--json"], json_mode=True)
+    error = json.loads(out)
+    assert (code, error["event"], error["error"], error["exit_code"]) == (2, "error", "InvalidJob", 2)
+    assert error["problems"] == [f"{story / 'nope'}: no such job file or folder"]
+
+
+def test_plan_prints_a_row_per_profile_and_capacity(story: Path) -> None:
+    code, out, _ = _run(["plan", str(story), "--json"], json_mode=True)
+    plan = json.loads(out)
+    assert (code, plan["event"], plan["scenes"]) == (0, "plan", 2)
+    assert {(row["profile"], row["capacity"]) for row in plan["rows"]} >= {
+        ("standard", "on-demand"),
+        ("economy", "spot"),
+    }
+    assert sum(row["chosen"] for row in plan["rows"]) == 1
+    code, text, _ = _run(["plan", str(story), "--profile", "high"])
+    assert code == 0
+    assert "job" in next(line for line in text.splitlines() if line.startswith("high") and "on-demand" in line)
+
+
+def test_job_options_override_the_job_file(story: Path) -> None:
+    (story / "job.json").write_text(json.dumps({"render": {"fps": 24, "subtitles": {"box": True}}}))
+    args = _args(
+        "render", str(story), "--profile", "economy", "--scenes-per-task", "3", "--language", "zh",
+        "--set", "render.subtitles.font_size=48", "--set", "render.watermark.position=top_left", "--name", "other",
+    )  # fmt: skip
+    spec = job_from_args(args).spec()
+    assert (spec.name, spec.compute.profile, spec.render.fps) == ("other", "economy", 24)
+    assert (spec.batching.strategy, spec.batching.scenes_per_task) == ("count", 3)
+    subtitles = spec.render.subtitles
+    assert (subtitles.box, subtitles.language, subtitles.font_size) == (True, "zh", 48)
+    assert spec.render.watermark.position == "top_left"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--set", "fps=24"], "expected FIELD=VALUE with FIELD in render, batching"),
+        (["--set", "render.fps"], "expected FIELD=VALUE"),
+        (["--scenes-per-task", "3", "--strategy", "duration"], "cannot go with --strategy duration"),
+    ],
+)
+def test_contradictory_job_options_are_usage_errors(story: Path, argv: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        job_from_args(_args("validate", str(story), *argv))
+    code, _, err = _run(["validate", str(story), *argv])
+    assert code == 2
+    assert err.startswith("error: --") or err.startswith("error: ")
+    assert "Run `cloudburst validate --help` for the options." in err
+
+
+def test_target_options_work_before_and_after_the_verb(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLOUDBURST_STACK", raising=False)
+    before = target_choice(_args("--stack", "prod", "--region", "eu-west-1", "status", "job-000000000000"))
+    after = target_choice(_args("status", "job-000000000000", "--stack", "prod", "--region", "eu-west-1"))
+    assert before == after
+    assert (before.kind, before.stack_name, before.region) == (TargetKind.STACK, "prod", "eu-west-1")
+    assert _args("status", "j", "--stack").stack == SAMCONFIG_STACK
+    assert target_choice(_args("status", "j")).kind is TargetKind.LOCAL
+    with pytest.raises(UsageError, match="--local and --stack exclude each other"):
+        target_choice(_args("--local", "status", "j", "--stack", "prod"))
+
+
+def test_commands_that_follow_a_job_need_a_local_cloud_that_outlives_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLOUDBURST_STACK", raising=False)
+    monkeypatch.setenv("CLOUDBURST_LOCAL_STATE", str(tmp_path / "no-such-state.json"))
+    code, _, err = _run(["status", "story-0123456789ab"])
+    assert code == 4
+    assert err == (
+        "error: no local cloud is running, and this command needs one that outlives it\n"
+        "Start one in another terminal: python -m cloudburst.local serve (or use `cloudburst render`).\n"
+    )
+
+
+def test_argparse_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["render"])
+    assert exited.value.code == 2
+    assert "error: the following arguments are required: path" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["launch"])
+    assert exited.value.code == 2
+
+
+def test_every_verb_has_help_with_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    verbs = ["render", "submit", "status", "wait", "download", "report", "cancel", "validate", "plan"]
+    for argv in [[verb, "--help"] for verb in verbs] + [["tasks", "list", "--help"], ["tasks", "cleanup", "--help"]]:
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 0
+        assert "3    the job ran to the end but some scenes failed" in capsys.readouterr().out
+
+
+def test_a_bug_is_one_sentence_without_debug_and_a_traceback_with_it(
+    story: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(args: argparse.Namespace, out: Output) -> int:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(job_commands, "validate", broken)
+    monkeypatch.setattr("cloudburst.cli.main.job_commands", job_commands)
+    code, _, err = _run(["validate", str(story)])
+    assert code == 1
+    assert err == (
+        "error: internal error: ZeroDivisionError: division by zero\n"
+        "This is a bug in CloudBurst; run again with --debug and report the traceback.\n"
+    )
+    with pytest.raises(ZeroDivisionError):
+        _run(["validate", str(story), "--debug"])

@@ -1,0 +1,41 @@
+"""Local input checks apply the Plan Lambda's size caps and the renderer's limits, naming file and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cloudburst.client.checks import InputProblem, check_input
+from cloudburst.renderer.media.api import Limits
+from tests.unit.client.media_files import write_png, write_srt, write_wav
+
+
+def test_facts_of_valid_inputs(tmp_path: Path) -> None:
+    image = check_input(write_png(tmp_path / "a.png", 40, 30), "image")
+    audio = check_input(write_wav(tmp_path / "a.wav", 2.5), "audio")
+    subtitles = check_input(write_srt(tmp_path / "a.srt"), "subtitles")
+    assert (image.format.name, image.pixels, image.audio_seconds) == ("png", (40, 30), None)
+    assert (audio.format.name, audio.audio_seconds) == ("wav", pytest.approx(2.5))
+    assert subtitles.format.name == "srt"
+
+
+def test_size_caps_are_the_plan_lambdas(tmp_path: Path) -> None:
+    big = tmp_path / "big.srt"
+    with big.open("wb") as stream:  # sparse: no disk is written
+        stream.truncate(11 * 1024 * 1024)
+    with pytest.raises(InputProblem, match=r"big.srt is 11.0 MiB, above the 10 MiB limit for subtitles"):
+        check_input(big, "subtitles")
+
+
+def test_renderer_limits_on_pixels_and_length(tmp_path: Path) -> None:
+    limits = Limits(max_image_pixels=100, max_audio_seconds=1.0)
+    with pytest.raises(InputProblem, match=r"20x10 is more than the 100 pixels allowed; scale it down"):
+        check_input(write_png(tmp_path / "a.png", 20, 10), "watermark", limits)
+    with pytest.raises(InputProblem, match=r"longer than the 0 h a scene may last; split it"):
+        check_input(write_wav(tmp_path / "a.wav", 2.0), "audio", limits)
+
+
+def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(InputProblem, match="not a file"):
+        check_input(tmp_path, "image")
