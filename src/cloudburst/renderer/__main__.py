@@ -1,8 +1,8 @@
 """`python -m cloudburst.renderer` / `cloudburst-renderer`: the container's entry point.
 
 Reads the settings (environment + flags), refuses to start without a token, then serves the API with uvicorn
-until one of the planned ways out (see `lifecycle`), and exits 0 after cleaning up. A wrong setting or a port
-that cannot be bound is the only non-zero exit: those are real failures for ECS to report.
+until one of the planned ways out (see `lifecycle`), and exits 0 after cleaning up. A wrong setting (exit 2)
+or a port that cannot be bound (exit 3) are the only non-zero exits: real failures for ECS to report.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -161,16 +162,21 @@ def serve(config: RendererConfig) -> int:
         ffmpeg=ffmpeg,
         pid=os.getpid(),
     )
+    exit_code = 0
     try:
         server.run()
+    except SystemExit as exc:  # uvicorn could not start (the port is taken, say): a real failure for ECS
+        exit_code = exc.code if isinstance(exc.code, int) else 1
+        log_event("the HTTP server could not start", level=logging.ERROR, exit_code=exit_code)
+        service.dispose(timeout_s=1.0)
     finally:
-        if not lifecycle.wait(0):
+        if exit_code == 0 and not lifecycle.wait(0):
             lifecycle.request_exit(ShutdownMode.CANCEL, "the HTTP server stopped")
             lifecycle.wait(config.shutdown_grace_s + 5)
         client.close()
         if owned_root:
             shutil.rmtree(work_root, ignore_errors=True)
-    return 0
+    return exit_code
 
 
 if __name__ == "__main__":

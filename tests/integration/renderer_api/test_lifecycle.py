@@ -4,6 +4,7 @@ line saying why; only a missing token (a deployment mistake) stops it with a non
 from __future__ import annotations
 
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,16 @@ def test_it_refuses_to_start_without_a_token(start_renderer: StartRenderer) -> N
     output = renderer.log_path.read_text()
     assert "refusing to start: RENDERER_TOKEN is not set" in output
     assert "--insecure-local-dev" in output
+
+
+def test_a_port_already_in_use_is_a_startup_failure(start_renderer: StartRenderer) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        renderer = start_renderer({"PORT": str(taken.getsockname()[1])}, wait=False)
+        assert renderer.wait_exit(timeout=30) == 3
+    assert any(entry["event"] == "the HTTP server could not start" for entry in renderer.logs())
+    assert renderer.work_files() == []
 
 
 def test_insecure_local_dev_starts_without_a_token_and_sigterm_exits_0(start_renderer: StartRenderer) -> None:
