@@ -167,7 +167,10 @@ class RenderService:
         self._closing = False
         self._disposed = threading.Event()
         self._last_activity = mono()
-        self._downloads = ThreadPoolExecutor(max_workers=settings.prefetch_depth, thread_name_prefix="download")
+        # One download slot per worker (its own render's inputs, when nothing was prefetched) plus the prefetch.
+        self._downloads = ThreadPoolExecutor(
+            max_workers=settings.concurrency + settings.prefetch_depth, thread_name_prefix="download"
+        )
         self._workers = [
             threading.Thread(target=self._work, name=f"render-{n}", daemon=True) for n in range(settings.concurrency)
         ]

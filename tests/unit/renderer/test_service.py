@@ -380,3 +380,19 @@ def test_idle_time_counts_only_when_nothing_is_queued_or_running(
     assert service.idle_for() >= 0.04
     service.touch()
     assert service.idle_for() < 0.04
+
+
+def test_render_concurrency_runs_that_many_at_once(
+    make_service: Callable[..., RenderService], pipeline: ScriptedPipeline
+) -> None:
+    for scene in ("one", "two", "three"):
+        pipeline.hold(scene)
+    service = make_service(concurrency=2, prefetch_depth=1)
+    ids = [service.submit(request(scene))[0].render_id for scene in ("one", "two", "three")]
+    assert pipeline.started["one"].wait(5)
+    assert pipeline.started["two"].wait(5)
+    assert not pipeline.started["three"].wait(0.1)
+    assert service.counts() == (1, 2)
+    for event in pipeline.release.values():
+        event.set()
+    assert [wait_for(service, i, RenderState.SUCCEEDED).status for i in ids] == [RenderState.SUCCEEDED] * 3
