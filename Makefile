@@ -65,7 +65,9 @@ aws-checks: $(STAMP) $(SAM_STAMP) node_modules/.package-lock.json  ## cfn-lint, 
 		echo "sam build --build-dir $$build_dir" && \
 		$(AWS_ENV) PYTHON="$(abspath $(BIN)/python)" $(SAM_VENV)/bin/sam build --template-file template.yaml \
 			--build-dir "$$build_dir" --no-cached >/dev/null && \
-		test -f "$$build_dir/CoreLayer/python/cloudburst/pipeline/plan_job.py" && echo "sam build: ok"
+		test -f "$$build_dir/CoreLayer/python/cloudburst/pipeline/plan_job.py" && \
+		ls "$$build_dir"/CoreLayer/python/pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so && \
+		echo "sam build: ok (layer holds the package and Lambda's x86_64 CPython 3.11 wheels)"
 	npx --no-install asl-validator --json-path statemachine/cloudburst.asl.json
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit/test_state_machine.py
 
