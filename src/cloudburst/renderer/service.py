@@ -297,7 +297,12 @@ class RenderService:
                     self._finish_locked(job, None, Failure(ErrorCode.CANCELLED, job.cancel_reason))
                 self._prefetch_locked()
             self._changed.notify_all()
-        self._remove_dir(job, min(self._settings.stop_wait_s, DELETE_WAIT_S))
+            # A running render stops being counted once its worker has finished with it; wait for that, so
+            # that after the 204 the render is neither running nor on disk.
+            deadline = self._mono() + min(self._settings.stop_wait_s, DELETE_WAIT_S)
+            while job.active and self._changed.wait(timeout=max(deadline - self._mono(), 0.0)):
+                pass
+        self._remove_dir(job, max(deadline - self._mono(), 0.0))
         log_event("render deleted", render_id=render_id, scene=job.scene)
 
     def touch(self) -> None:
