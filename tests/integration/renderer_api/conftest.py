@@ -226,10 +226,12 @@ class Renderer:
     def wait_exit(self, timeout: float = 30.0) -> int:
         return self.process.wait(timeout=timeout)
 
-    def work_files(self) -> list[str]:
+    def work_files(self, render_id: str = "") -> list[str]:
+        """Files and directories under the work dir (of one render, if given)."""
         if not self.work_dir.exists():
             return []
-        return sorted(str(p.relative_to(self.work_dir)) for p in self.work_dir.rglob("*"))
+        found = (str(p.relative_to(self.work_dir)) for p in self.work_dir.rglob("*"))
+        return sorted(name for name in found if name.startswith(render_id))
 
     def children(self) -> list[int]:
         """Processes started by the renderer that are still alive (ffmpeg, say)."""
@@ -326,18 +328,20 @@ def start_renderer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartRe
         renderer.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stub_renderer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Renderer]:
-    """One renderer in stub mode shared by a module's API-flow tests (a process start costs about a second)."""
+    """One renderer in stub mode shared by the API-flow tests (a process start costs about a second)."""
     renderer = launch_renderer(tmp_path_factory.mktemp("stub-renderer"), {"CLOUDBURST_STUB_RENDER": "1"})
     yield renderer
     renderer.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def real_renderer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Renderer]:
-    """One renderer with the real media pipeline shared by a module's tests about render results."""
-    renderer = launch_renderer(tmp_path_factory.mktemp("real-renderer"))
+    """One renderer with the real media pipeline shared by the tests about render results and input errors;
+    short fetch timeouts keep the stalled-server case quick."""
+    env = {"FETCH_READ_TIMEOUT": "0.5", "FETCH_ATTEMPTS": "3", "FETCH_BACKOFF": "0.05"}
+    renderer = launch_renderer(tmp_path_factory.mktemp("real-renderer"), env)
     yield renderer
     renderer.stop()
 

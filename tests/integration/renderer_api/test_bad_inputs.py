@@ -1,9 +1,9 @@
 """Inputs that cannot be rendered: each fails its render with a specific error naming the input, answers the
-right 4xx on its output, and leaves nothing on disk. Downloads are real, from the fixture server."""
+right 4xx on its output, and leaves nothing on disk. Downloads are real, from the fixture server, into the
+shared real renderer (whose fetch timeouts are short)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,19 +13,14 @@ from tests.integration.renderer_api.conftest import (
     FixtureServer,
     Renderer,
     SceneUrls,
-    launch_renderer,
     small_options,
     wait_status,
 )
 
 
-@pytest.fixture(scope="module")
-def renderer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Renderer]:
-    """Short fetch timeouts so the stalled-server case stays quick."""
-    env = {"FETCH_READ_TIMEOUT": "0.5", "FETCH_ATTEMPTS": "3", "FETCH_BACKOFF": "0.05"}
-    process = launch_renderer(tmp_path_factory.mktemp("bad-inputs"), env)
-    yield process
-    process.stop()
+@pytest.fixture
+def renderer(real_renderer: Renderer) -> Renderer:
+    return real_renderer
 
 
 def fail(renderer: Renderer, inputs: dict[str, str]) -> tuple[dict[str, Any], Any]:
@@ -37,6 +32,7 @@ def fail(renderer: Renderer, inputs: dict[str, str]) -> tuple[dict[str, Any], An
         status = wait_status(client, render_id, "succeeded", "failed")
         assert status["status"] == "failed", status
         assert status["output"] is None
+        assert renderer.work_files(render_id) == [], "a failed render leaves nothing on disk"
         return status["error"], client.get(f"/v1/renders/{render_id}/output")
 
 
@@ -51,7 +47,6 @@ def test_html_posing_as_audio_is_unsupported(
     assert "an XML or HTML document" in error["message"]
     assert output.status_code == 422
     assert output.json()["error"] == error
-    assert renderer.work_files() == []
 
 
 def test_an_hls_playlist_named_mp3_is_refused_before_ffmpeg_sees_it(
@@ -73,7 +68,6 @@ def test_a_corrupt_image_is_unreadable(
     assert error["field"] == "inputs.image_url"
     assert error["message"].startswith("image")
     assert output.status_code == 422
-    assert renderer.work_files() == []
 
 
 def test_an_expired_presigned_url_gets_the_403_message(
@@ -94,7 +88,6 @@ def test_a_missing_object_gets_the_404_message(
     error, _ = fail(renderer, scene_urls.inputs(subtitles_url=fixture_server.url("/bad/nowhere.srt")))
     assert error["field"] == "inputs.subtitles_url"
     assert error["message"].startswith("subtitles was not found (404) at http://127.0.0.1:")
-    assert renderer.work_files() == []
 
 
 def test_a_declared_size_over_the_cap_is_refused_without_downloading(
@@ -144,7 +137,7 @@ def test_transient_server_errors_are_retried_and_the_render_succeeds(
 
 
 def test_presigned_query_strings_never_reach_the_logs(renderer: Renderer) -> None:
-    """Runs last in this module: every URL above carried the fake signature."""
+    """Runs after the failures above: every URL they sent carried the fake signature."""
     text = renderer.log_path.read_text(encoding="utf-8")
     assert "render failed" in text
     assert SECRET_QUERY.split("=", 1)[1] not in text

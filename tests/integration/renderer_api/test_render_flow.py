@@ -115,11 +115,11 @@ def test_delete_frees_the_disk_of_a_finished_render(real_renderer: Renderer, sce
     with real_renderer.client() as client:
         render_id = submit(client, scene_urls.inputs(subtitles_url=scene_urls.subtitles), small_options())
         assert wait_status(client, render_id, "succeeded", "failed")["status"] == "succeeded"
-        kept = [name for name in real_renderer.work_files() if name.startswith(render_id)]
+        kept = real_renderer.work_files(render_id)
         assert kept, "a succeeded render keeps its MP4 until deleted or expired"
         assert not any("inputs" in name for name in kept), "inputs are removed once the MP4 exists"
         assert client.delete(f"/v1/renders/{render_id}").status_code == 204
-        assert not [name for name in real_renderer.work_files() if name.startswith(render_id)]
+        assert real_renderer.work_files(render_id) == []
         assert client.get(f"/v1/renders/{render_id}").status_code == 404
         assert client.get(f"/v1/renders/{render_id}/output").status_code == 404
 
@@ -136,7 +136,7 @@ def test_delete_cancels_a_running_render_and_stops_ffmpeg(
         started = time.monotonic()
         assert client.delete(f"/v1/renders/{render_id}").status_code == 204
         assert time.monotonic() - started < 5
-        assert not [name for name in real_renderer.work_files() if name.startswith(render_id)]
+        assert real_renderer.work_files(render_id) == []
         assert real_renderer.children() == []
         assert client.get("/healthz").json()["busy"] is False
 
