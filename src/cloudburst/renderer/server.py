@@ -9,6 +9,7 @@ sentences the CLI and the Plan Lambda print), instead of FastAPI's default 422 l
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,7 +34,6 @@ from cloudburst.renderer.models import (
     RenderRequest,
     RenderStatus,
     ShutdownAccepted,
-    ShutdownMode,
     ShutdownRequest,
 )
 from cloudburst.renderer.service import RenderService
@@ -81,7 +81,7 @@ def create_app(context: AppContext) -> FastAPI:
         response = await call_next(request)
         log_event(
             "request",
-            level=10 if request.url.path in UNPROTECTED_PATHS else 20,
+            level=logging.DEBUG if request.url.path in UNPROTECTED_PATHS else logging.INFO,
             method=request.method,
             path=request.url.path,
             status=response.status_code,
@@ -246,6 +246,3 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         document["paths"]["/healthz"]["get"]["security"] = []
         app.openapi_schema = document
     return app.openapi_schema
-
-
-__all__ = ["AppContext", "ShutdownMode", "create_app"]
