@@ -1,9 +1,9 @@
-"""The audio pre-pass: the scene's narration decoded once and encoded to AAC stereo 48 kHz in an MP4.
+"""The scene's narration: measured exactly before any video work, then encoded once to AAC for the mux.
 
-Doing this before the video starts has three uses. It proves ffmpeg can decode the audio (a corrupt file is
-refused as bad input before any video work), it measures the exact duration (which fixes the frame count;
-header estimates can be wrong for VBR MP3), and the video encode can then stream-copy the AAC instead of
-decoding and encoding audio alongside the picture.
+Measuring first (a quick decode) proves ffmpeg can read the audio, so a corrupt file is refused as bad input
+before anything is encoded, and gives the exact duration, which fixes the frame count (header estimates can be
+wrong for VBR MP3). The AAC encode (stereo 48 kHz) then runs alongside the video encode, and the final mux
+stream-copies it, so audio is never decoded and encoded in the video's critical path.
 
 Safety: the demuxer is forced from the sniffed format and only the `file` protocol is allowed, so a crafted
 file cannot make ffmpeg open a playlist, a concat list or an external reference.
@@ -11,14 +11,13 @@ file cannot make ffmpeg open a playlist, a concat list or an external reference.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from cloudburst.renderer.media.api import RenderError
 from cloudburst.renderer.media.inputs import SniffedInput
 from cloudburst.renderer.media.mp4info import Mp4Unreadable, track
-from cloudburst.renderer.media.process import run_ffmpeg
+from cloudburst.renderer.media.process import Cancel, FfmpegProcess, run_ffmpeg
 from cloudburst.renderer.media.rejections import too_large, unreadable
 
 SAMPLE_RATE = 48_000
@@ -44,36 +43,69 @@ def file_url(path: Path) -> str:
     return "file:" + str(path.resolve())
 
 
+MEASURE_RATE = 8000
+"""Sample rate of the measuring decode: exact enough (1/8000 s), and cheap to count."""
+
+
+def measure_audio(audio: SniffedInput, *, max_seconds: float, cancel: Cancel | None = None) -> float:
+    """Seconds of audio, by decoding it (to 8 kHz mono PCM whose bytes we count).
+
+    This is the first time ffmpeg touches the file, so it doubles as the proof that it decodes; headers alone
+    can be wrong (a VBR MP3 without a Xing header) and the frame count must match what will be played.
+    """
+    assert audio.format.demuxer is not None
+    counted = 0
+
+    def count(chunk: bytes) -> None:
+        nonlocal counted
+        counted += len(chunk)
+
+    try:
+        with FfmpegProcess(
+            [
+                *safe_input_args(audio.path, audio.format.demuxer),
+                "-map", "0:a:0", "-vn", "-sn", "-dn", "-t", f"{max_seconds + 1:.3f}",
+                "-ac", "1", "-ar", str(MEASURE_RATE), "-f", "s16le", "pipe:1",
+            ],
+            label="audio check",
+            cancel=cancel,
+            on_stdout_chunk=count,
+        ) as proc:  # fmt: skip
+            proc.wait()
+    except RenderError as exc:
+        raise unreadable(audio.role, f"ffmpeg cannot decode this {audio.format.name.upper()} audio ({exc})") from None
+    seconds = counted / 2 / MEASURE_RATE
+    if seconds <= 0:
+        raise unreadable(audio.role, "the audio decodes to nothing (0 s)")
+    if seconds > max_seconds:
+        raise too_large(audio.role, f"{seconds:.0f} s of audio is more than the limit of {max_seconds:.0f} s")
+    return seconds
+
+
 def encode_audio(
     audio: SniffedInput,
     target: Path,
     *,
     bitrate_kbps: int,
     max_seconds: float,
-    cancel: threading.Event | None = None,
+    cancel: Cancel | None = None,
 ) -> EncodedAudio:
+    """AAC stereo 48 kHz in an MP4, for the final mux to stream-copy. Runs alongside the video encode."""
     assert audio.format.demuxer is not None
-    try:
-        run_ffmpeg(
-            [
-                *safe_input_args(audio.path, audio.format.demuxer),
-                "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1",
-                "-t", f"{max_seconds + 1:.3f}",  # a header can lie about the length: cap the work
-                "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE),
-                "-c:a", "aac", "-b:a", f"{bitrate_kbps}k",
-                "-f", "mp4", "-y", file_url(target),
-            ],
-            label="audio pre-pass",
-            cancel=cancel,
-        )  # fmt: skip
-    except RenderError as exc:
-        raise unreadable(audio.role, f"ffmpeg cannot decode this {audio.format.name.upper()} audio ({exc})") from None
+    run_ffmpeg(
+        [
+            *safe_input_args(audio.path, audio.format.demuxer),
+            "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1",
+            "-t", f"{max_seconds + 1:.3f}",
+            "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE),
+            "-c:a", "aac", "-b:a", f"{bitrate_kbps}k",
+            "-f", "mp4", "-y", file_url(target),
+        ],
+        label="audio encode",
+        cancel=cancel,
+    )  # fmt: skip
     try:
         duration = track(target, "soun").duration_s
     except (Mp4Unreadable, OSError) as exc:
-        raise unreadable(audio.role, f"no audio could be decoded ({exc})") from None
-    if duration <= 0:
-        raise unreadable(audio.role, "the audio decodes to nothing (0 s)")
-    if duration > max_seconds:
-        raise too_large(audio.role, f"{duration:.0f} s of audio is more than the limit of {max_seconds:.0f} s")
+        raise RenderError(f"audio encode: the AAC file is unreadable ({exc})") from None
     return EncodedAudio(target, duration)

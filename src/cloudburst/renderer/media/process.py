@@ -13,16 +13,35 @@ import contextlib
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Protocol, Self
 
 from cloudburst.renderer.media.api import RenderCancelled, RenderError
 from cloudburst.renderer.media.binaries import ffmpeg
 
 POLL_S = 0.05
+CHUNK_BYTES = 1 << 20
 STDERR_TAIL_LINES = 20
 QUIET = ("-hide_banner", "-nostats", "-loglevel", "error")
 """Leading options of every ffmpeg we run: errors only, no banner or progress chatter on stderr."""
+
+
+class Cancel(Protocol):
+    """Anything with `is_set()`: a `threading.Event`, or `Either` of two."""
+
+    def is_set(self) -> bool: ...
+
+
+class Either:
+    """Set when either flag is: the caller's cancel, or the render's own abort after a failure."""
+
+    def __init__(self, first: Cancel | None, second: Cancel) -> None:
+        self._first = first
+        self._second = second
+
+    def is_set(self) -> bool:
+        return self._second.is_set() or (self._first is not None and self._first.is_set())
 
 
 class FfmpegProcess:
@@ -33,10 +52,12 @@ class FfmpegProcess:
         args: Sequence[str],
         *,
         label: str,
-        cancel: threading.Event | None = None,
+        cancel: Cancel | None = None,
         stdin: bool = False,
         stdout: bool = False,
         on_stdout_line: Callable[[str], None] | None = None,
+        on_stdout_chunk: Callable[[bytes], None] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.label = label
         self._cancel = cancel
@@ -44,13 +65,18 @@ class FfmpegProcess:
         self._proc = subprocess.Popen(
             [ffmpeg(), *QUIET, *args],
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE if (stdout or on_stdout_line) else subprocess.DEVNULL,
+            stdout=subprocess.PIPE if (stdout or on_stdout_line or on_stdout_chunk) else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            cwd=cwd,
         )
         self._threads = [threading.Thread(target=self._drain_stderr, daemon=True, name=f"{label}-stderr")]
         if on_stdout_line is not None:
             self._threads.append(
                 threading.Thread(target=self._read_lines, args=(on_stdout_line,), daemon=True, name=f"{label}-out")
+            )
+        if on_stdout_chunk is not None:
+            self._threads.append(
+                threading.Thread(target=self._read_chunks, args=(on_stdout_chunk,), daemon=True, name=f"{label}-out")
             )
         for thread in self._threads:
             thread.start()
@@ -112,13 +138,18 @@ class FfmpegProcess:
         for raw in self._proc.stderr:
             self._tail.append(raw.decode("utf-8", "replace").strip())
 
+    def _read_chunks(self, on_chunk: Callable[[bytes], None]) -> None:
+        assert self._proc.stdout is not None
+        while chunk := self._proc.stdout.read1(CHUNK_BYTES):  # type: ignore[attr-defined]
+            on_chunk(chunk)
+
     def _read_lines(self, on_line: Callable[[str], None]) -> None:
         assert self._proc.stdout is not None
         for raw in self._proc.stdout:
             on_line(raw.decode("utf-8", "replace").strip())
 
 
-def run_ffmpeg(args: Sequence[str], *, label: str, cancel: threading.Event | None = None) -> None:
+def run_ffmpeg(args: Sequence[str], *, label: str, cancel: Cancel | None = None) -> None:
     """Run one ffmpeg to completion (see `FfmpegProcess` for what is guaranteed)."""
     with FfmpegProcess(args, label=label, cancel=cancel) as proc:
         proc.wait()

@@ -1,36 +1,76 @@
 """One scene to one MP4: `render_scene` (the real pipeline) and `render_stub` (the scale test's stand-in).
 
-The order matters: every input is checked (format, size, decodability) before any video is encoded, so bad
-input is reported as such and costs almost nothing; intermediate files live in a private scratch directory
-inside `workdir` that is always removed, and the output is removed too when the render fails or is cancelled.
+Order of work, and why:
+1. Check every input before any encoding: formats sniffed from bytes, subtitles parsed (errors name the
+   line), images decoded by Pillow with a pixel cap, audio decoded once to measure its exact length. Bad input
+   is refused as `InputRejected` having cost almost nothing.
+2. Encode the AAC in the background while the video is made, and mux the two by stream copy at the end.
+3. Video: a scene without motion has few distinct pictures, and `held` encodes just those and repeats them
+   with skip frames (tens of times realtime); a moving scene is made frame by frame in NV12 by `frames` and
+   piped to one x264 encode (`moving`). Both are a single lossy video encode.
+Intermediate files live in a private scratch directory inside `workdir` that is always removed; the output
+(`workdir/output.mp4`) is removed too when the render fails or is cancelled, so a failed render leaves the
+work directory as it found it. Every ffmpeg started is stopped before this returns.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import hashlib
 import shutil
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
-from cloudburst.models.render_options import RenderOptions
-from cloudburst.renderer.media.api import Limits, RenderResult, SceneInputs
-from cloudburst.renderer.media.audio import encode_audio, file_url
+from cloudburst.models.render_options import Effect, RenderOptions
+from cloudburst.renderer.media import stub
+from cloudburst.renderer.media.api import Limits, RenderCancelled, RenderResult, SceneInputs
+from cloudburst.renderer.media.audio import EncodedAudio, encode_audio, file_url, measure_audio
 from cloudburst.renderer.media.canvas import compose_canvas
+from cloudburst.renderer.media.colour import Nv12, rgb_to_nv12
 from cloudburst.renderer.media.cpus import container_cpus
-from cloudburst.renderer.media.encoder import MP4_OUTPUT, x264_args
+from cloudburst.renderer.media.encoder import MP4_OUTPUT
+from cloudburst.renderer.media.frames import make_base
+from cloudburst.renderer.media.held import Hold, coding_plan, encode_held, mux_held
 from cloudburst.renderer.media.image import load_image
-from cloudburst.renderer.media.inputs import sniff_scene
+from cloudburst.renderer.media.inputs import SniffedScene, sniff_scene
 from cloudburst.renderer.media.layout import output_size
+from cloudburst.renderer.media.motion import is_static, plan_views, resolve_effect
+from cloudburst.renderer.media.moving import encode_moving
 from cloudburst.renderer.media.output import describe_output
-from cloudburst.renderer.media.process import FfmpegProcess
+from cloudburst.renderer.media.overlay import apply_all
+from cloudburst.renderer.media.process import Cancel, Either, run_ffmpeg
+from cloudburst.renderer.media.sampling import base_sizes, choose_base_scale, error_stats, margin, plan_cut
+from cloudburst.renderer.media.scene import SegmentOverlays, subtitle_overlays
+from cloudburst.renderer.media.subtitles.cues import Cue
+from cloudburst.renderer.media.subtitles.plan import load_cues, no_subtitles, plan_subtitles
+from cloudburst.renderer.media.subtitles.raster import rasterise
+from cloudburst.renderer.media.watermark import watermark_overlay
 
 OUTPUT_NAME = "output.mp4"
+PROGRESS_PREPARED = 0.05
+PROGRESS_ENCODED = 0.97
 
 ProgressCallback = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class CheckedScene:
+    """Inputs that passed every check, decoded where that was needed to check them."""
+
+    sniffed: SniffedScene
+    image: Image.Image
+    watermark: Image.Image | None
+    cues: list[Cue]
+    duration_s: float
+    width: int
+    height: int
+    frames: int
 
 
 def render_scene(
@@ -42,47 +82,70 @@ def render_scene(
     cancel: threading.Event | None = None,
     limits: Limits = Limits(),  # noqa: B008 - frozen dataclass, safe as a default
 ) -> RenderResult:
+    started = time.perf_counter()
+    report = on_progress or (lambda _fraction: None)
     output = workdir / OUTPUT_NAME
     scratch = workdir / f".render-{uuid.uuid4().hex[:12]}"
     scratch.mkdir(parents=True)
-    started = time.perf_counter()
+    abort = threading.Event()
+    stop = Either(cancel, abort)
+    audio_job: concurrent.futures.Future[EncodedAudio] | None = None
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio")
+    stats: dict[str, float] = {}
     try:
-        sniffed = sniff_scene(inputs, limits)
-        image = load_image(sniffed.image, limits.max_image_pixels)
-        width, height = output_size(options, *image.size)
-        canvas = compose_canvas(image, options.fit, options.background, width, height)
-        audio = encode_audio(
-            sniffed.audio,
+        scene = check_scene(inputs, options, limits, stop)
+        stats["check_s"] = time.perf_counter() - started
+        report(PROGRESS_PREPARED)
+        sniffed_audio = scene.sniffed.audio
+        audio_job = pool.submit(
+            encode_audio,
+            sniffed_audio,
             scratch / "audio.m4a",
             bitrate_kbps=options.quality.audio_bitrate_kbps,
             max_seconds=limits.max_audio_seconds,
-            cancel=cancel,
+            cancel=stop,
         )
-        frames = frame_count(audio.duration_s, options.fps)
-        still = scratch / "canvas.png"
-        Image.fromarray(canvas).save(still, compress_level=1)
-        progress = _ProgressParser(frames, on_progress)
-        with FfmpegProcess(
-            [
-                "-protocol_whitelist", "file", "-f", "image2", "-loop", "1", "-framerate", str(options.fps),
-                "-t", f"{(frames - 0.5) / options.fps:.6f}", "-i", file_url(still),
-                "-protocol_whitelist", "file", "-f", "mp4", "-i", file_url(audio.path),
-                "-map", "0:v", "-map", "1:a",
-                *x264_args(options.quality, container_cpus()),
-                "-c:a", "copy", "-progress", "pipe:1",
-                *MP4_OUTPUT, "-y", file_url(output),
-            ],
-            label="encode",
-            cancel=cancel,
-            on_stdout_line=progress.feed,
-        ) as proc:  # fmt: skip
-            proc.wait()
-        return describe_output(output, options.fps, {"render_s": time.perf_counter() - started, "frames": frames})
+        seed = options.seed if options.seed is not None else derived_seed(inputs.image)
+        effect = resolve_effect(options.effect, seed)
+        encode_started = time.perf_counter()
+        context = RenderContext(scratch, stop, report, stats)
+        if is_static(effect, options.strength):
+            video, raw = _render_still(scene, options, context), True
+        else:
+            video, raw = _render_moving(scene, options, effect, seed, context), False
+        stats["video_s"] = time.perf_counter() - encode_started
+        audio = audio_job.result()
+        mux_started = time.perf_counter()
+        _raise_if_cancelled(cancel)
+        if raw:
+            mux_held(video, audio.path, fps=options.fps, output=output, cancel=stop)
+        else:
+            _mux_mp4(video, audio.path, output, stop)
+        stats["mux_s"] = time.perf_counter() - mux_started
+        stats["frames"] = float(scene.frames)
+        stats["render_s"] = time.perf_counter() - started
+        report(1.0)
+        return describe_output(output, options.fps, stats)
     except BaseException:
+        abort.set()
         output.unlink(missing_ok=True)
         raise
     finally:
+        abort.set()  # stops the audio encode if the video failed; a no-op once everything has finished
+        pool.shutdown(wait=True)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def check_scene(inputs: SceneInputs, options: RenderOptions, limits: Limits, cancel: Cancel) -> CheckedScene:
+    """Every check of step 1, cheapest first; InputRejected names the input and the problem."""
+    sniffed = sniff_scene(inputs, limits)
+    cues = load_cues(sniffed.subtitles, limits.max_subtitle_cues) if sniffed.subtitles else []
+    image = load_image(sniffed.image, limits.max_image_pixels)
+    watermark = load_image(sniffed.watermark, limits.max_image_pixels) if sniffed.watermark else None
+    width, height = output_size(options, *image.size)
+    duration = measure_audio(sniffed.audio, max_seconds=limits.max_audio_seconds, cancel=cancel)
+    frames = frame_count(duration, options.fps)
+    return CheckedScene(sniffed, image, watermark, cues, duration, width, height, frames)
 
 
 def frame_count(duration_s: float, fps: int) -> int:
@@ -90,21 +153,137 @@ def frame_count(duration_s: float, fps: int) -> int:
     return max(1, round(duration_s * fps))
 
 
-class _ProgressParser:
-    """Turns ffmpeg's `-progress` lines ('frame=123') into a 0..1 fraction for the caller."""
+def derived_seed(image: Path) -> int:
+    """The default seed: from the image's bytes, so the same scene always moves the same way."""
+    digest = hashlib.sha256()
+    with image.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return int.from_bytes(digest.digest()[:4], "big")
 
-    def __init__(self, total_frames: int, callback: ProgressCallback | None) -> None:
-        self._total = total_frames
-        self._callback = callback
 
-    def feed(self, line: str) -> None:
-        if self._callback is None or not line.startswith("frame="):
-            return
-        try:
-            done = int(line.removeprefix("frame="))
-        except ValueError:
-            return
-        self._callback(min(1.0, done / self._total))
+def _overlays(scene: CheckedScene, options: RenderOptions, scratch: Path, cancel: Cancel) -> SegmentOverlays:
+    width, height = scene.width, scene.height
+    watermark = watermark_overlay(scene.watermark, options.watermark, width, height) if scene.watermark else None
+    if not scene.cues:
+        return SegmentOverlays(no_subtitles(scene.frames), watermark, iter([None]))
+    plan = plan_subtitles(
+        scene.cues,
+        options.subtitles,
+        width=width,
+        height=height,
+        fps=options.fps,
+        total_frames=scene.frames,
+        scratch=scratch,
+    )
+    raster = rasterise(plan.script, width, height, plan.state_count, cancel)
+    return SegmentOverlays(plan.segments, watermark, subtitle_overlays(plan.state_of_segment, raster))
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What every step of one render shares: its scratch directory, stop flag, progress callback and stats."""
+
+    scratch: Path
+    cancel: Cancel
+    report: ProgressCallback
+    stats: dict[str, float]
+
+
+def _render_still(scene: CheckedScene, options: RenderOptions, context: RenderContext) -> Path:
+    canvas = compose_canvas(scene.image, options.fit, options.background, scene.width, scene.height)
+    base = rgb_to_nv12(canvas)
+    overlays = _overlays(scene, options, context.scratch, context.cancel)
+    per_segment = overlays.per_segment()
+    segments = overlays.segments
+    plan = coding_plan([Hold(index, segment.frames) for index, segment in enumerate(segments)], options.fps)
+    current: dict[int, Nv12] = {}
+
+    def picture(source: int) -> Nv12:
+        if source not in current:
+            current.clear()
+            _segment, layers = next(per_segment)
+            current[source] = apply_all(base, layers) if layers else base
+        return current[source]
+
+    def progress(index: int) -> None:
+        context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * (index + 1) / len(plan))
+
+    context.stats["pictures_encoded"] = float(len(plan))
+    return encode_held(
+        plan,
+        picture,
+        width=scene.width,
+        height=scene.height,
+        fps=options.fps,
+        quality=options.quality,
+        threads=container_cpus(),
+        scratch=context.scratch,
+        cancel=context.cancel,
+        on_picture=progress,
+    )
+
+
+def _render_moving(
+    scene: CheckedScene, options: RenderOptions, effect: Effect, seed: int, context: RenderContext
+) -> Path:
+    width, height = scene.width, scene.height
+    views = plan_views(
+        effect,
+        strength=options.strength,
+        easing=options.easing,
+        seed=seed,
+        width=width,
+        height=height,
+        frames=scene.frames,
+    )
+    source_scale = min(scene.image.width / width, scene.image.height / height)
+    scale = choose_base_scale(views, width, height, source_scale)
+    base_width, base_height = base_sizes(width, height, scale)
+    canvas = compose_canvas(scene.image, options.fit, options.background, base_width, base_height)
+    base = make_base(canvas, margin(max(view.zoom for view in views) and scale))
+    cuts = [plan_cut(view, width, height, base_width, base_height) for view in views]
+    context.stats.update(error_stats(cuts))
+    overlays = _overlays(scene, options, context.scratch, context.cancel)
+    target = context.scratch / "video.mp4"
+    step = max(1, scene.frames // 100)
+
+    def progress(written: int) -> None:
+        if written % step == 0 or written == scene.frames:
+            context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * written / scene.frames)
+
+    encode_moving(
+        base,
+        cuts,
+        overlays.per_frame(),
+        width=width,
+        height=height,
+        fps=options.fps,
+        quality=options.quality,
+        threads=container_cpus(),
+        target=target,
+        cancel=context.cancel,
+        on_frame=progress,
+    )
+    return target
+
+
+def _mux_mp4(video: Path, audio: Path, output: Path, cancel: Cancel) -> None:
+    """Video and AAC stream-copied into the final MP4, moov first (`+faststart`) for progressive playback."""
+    run_ffmpeg(
+        [
+            "-protocol_whitelist", "file", "-f", "mp4", "-i", file_url(video),
+            "-protocol_whitelist", "file", "-f", "mp4", "-i", file_url(audio),
+            "-map", "0:v", "-map", "1:a", "-c", "copy", *MP4_OUTPUT, "-y", file_url(output),
+        ],
+        label="mux",
+        cancel=cancel,
+    )  # fmt: skip
+
+
+def _raise_if_cancelled(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise RenderCancelled("render cancelled")
 
 
 def render_stub(
@@ -116,24 +295,5 @@ def render_stub(
     cancel: threading.Event | None = None,
     limits: Limits = Limits(),  # noqa: B008 - frozen dataclass, safe as a default
 ) -> RenderResult:
-    """A tiny valid MP4 as long as the audio (from its headers), for scale tests. Provisional: a 64x36 clip."""
-    output = workdir / OUTPUT_NAME
-    started = time.perf_counter()
-    sniffed = sniff_scene(inputs, limits)
-    frames = frame_count(sniffed.audio_seconds_estimate, options.fps)
-    try:
-        with FfmpegProcess(
-            [
-                "-f", "lavfi", "-i", f"color=c=black:s=64x36:r={options.fps}:d={frames / options.fps:.6f}",
-                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", *MP4_OUTPUT, "-y", file_url(output),
-            ],
-            label="stub",
-            cancel=cancel,
-        ) as proc:  # fmt: skip
-            proc.wait()
-    except BaseException:
-        output.unlink(missing_ok=True)
-        raise
-    if on_progress is not None:
-        on_progress(1.0)
-    return describe_output(output, options.fps, {"render_s": time.perf_counter() - started, "frames": frames})
+    """The scale test's stand-in (`CLOUDBURST_STUB_RENDER=1`): see `stub.render_stub`."""
+    return stub.render_stub(inputs, options, workdir, on_progress=on_progress, cancel=cancel, limits=limits)

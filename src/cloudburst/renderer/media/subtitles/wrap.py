@@ -1,0 +1,109 @@
+"""Breaking long cue lines to fit the frame, for every script, measured with the font libass will use.
+
+libass wraps only at spaces (without libunibreak, as in Debian's build), so a long Chinese or Japanese line
+would run off the frame. We break lines ourselves: between words, and between CJK characters except where
+typography forbids it (never before closing punctuation such as '，。」', never after opening punctuation such
+as '「（'). Lines are then balanced: the fewest lines that fit, with their widths as even as possible, which
+reads better than a full first line and a stub. Widths come from the same font file through FreeType
+(Pillow), at the size libass derives from the ASS font size.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from PIL import ImageFont
+
+from cloudburst.renderer.media.subtitles.fonts import FontChoice, is_cjk
+
+NO_BREAK_BEFORE = set("，。、．・：；！？）」』】〉》〕］｝”’…‥ー々〜,.!?:;)]}%\"'")
+NO_BREAK_AFTER = set("（「『【〈《〔［｛“‘([{¥$")
+FALLBACK_CJK_EM = 1.0
+FALLBACK_LATIN_EM = 0.6
+
+Measure = Callable[[str], float]
+
+
+def font_measure(font: FontChoice, font_size: int) -> Measure:
+    """Width in pixels of a string drawn by libass at ASS font size `font_size` (PlayResY = frame height)."""
+    if font.file is None:
+        return functools.partial(_estimate, em=font_size)
+    try:
+        return _pillow_measure(str(font.file), font.index, font_size)
+    except OSError:
+        return functools.partial(_estimate, em=font_size)
+
+
+@functools.cache
+def _pillow_measure(file: str, index: int, font_size: int) -> Measure:
+    reference = ImageFont.truetype(file, 1000, index=index)
+    ascent, descent = reference.getmetrics()
+    em = font_size * 1000 / (ascent + descent)  # libass sizes fonts by ascent + descent, not by the em square
+    face = ImageFont.truetype(file, max(1, round(em)), index=index)
+    return face.getlength
+
+
+def _estimate(text: str, em: float) -> float:
+    return sum(em * (FALLBACK_CJK_EM if is_cjk(char) else FALLBACK_LATIN_EM) for char in text)
+
+
+def atoms(text: str) -> list[tuple[str, bool]]:
+    """The unbreakable pieces of a line, each with whether a space separates it from the previous one."""
+    pieces: list[tuple[str, bool]] = []
+    current = ""
+    spaced = False
+    pending_space = False
+    for char in text:
+        if char.isspace():
+            if current:
+                pieces.append((current, spaced))
+                current = ""
+            pending_space = True
+            continue
+        breakable_here = bool(current) and (is_cjk(char) or is_cjk(current[-1]))
+        if breakable_here and char not in NO_BREAK_BEFORE and current[-1] not in NO_BREAK_AFTER:
+            pieces.append((current, spaced))
+            current, spaced = "", False
+        if not current:
+            spaced = pending_space and bool(pieces)
+            pending_space = False
+        current += char
+    if current:
+        pieces.append((current, spaced))
+    return pieces
+
+
+def _join(pieces: list[tuple[str, bool]]) -> str:
+    return "".join((" " if spaced and index else "") + piece for index, (piece, spaced) in enumerate(pieces))
+
+
+def _greedy(pieces: list[tuple[str, bool]], width: float, measure: Measure) -> list[list[tuple[str, bool]]]:
+    lines: list[list[tuple[str, bool]]] = []
+    line: list[tuple[str, bool]] = []
+    for piece in pieces:
+        if line and measure(_join([*line, piece])) > width:
+            lines.append(line)
+            line = [piece]
+        else:
+            line.append(piece)
+    if line:
+        lines.append(line)
+    return lines
+
+
+def wrap_line(text: str, max_width: float, measure: Measure) -> list[str]:
+    """`text` as one or more lines no wider than `max_width` where possible, balanced."""
+    text = " ".join(text.split())
+    if not text or measure(text) <= max_width:
+        return [text] if text else []
+    pieces = atoms(text)
+    target = len(_greedy(pieces, max_width, measure))
+    low, high = max_width / target, max_width
+    for _ in range(12):  # shrink the width while the line count stays the same
+        middle = (low + high) / 2
+        if len(_greedy(pieces, middle, measure)) <= target:
+            high = middle
+        else:
+            low = middle
+    return [_join(line) for line in _greedy(pieces, high, measure)]
