@@ -110,6 +110,12 @@ def create_app(context: AppContext) -> FastAPI:
             )
         return _error(ErrorCode.INVALID_REQUEST, str(exc.detail), status=exc.status_code)
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log_event("request crashed", level=logging.ERROR, path=request.url.path, error=repr(exc))
+        body = {"code": "internal_error", "message": f"the renderer failed unexpectedly: {type(exc).__name__}"}
+        return JSONResponse({"error": body}, status_code=500)
+
     @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness; no authentication.")
     def healthz() -> Health:
         queued, running = service.counts()
