@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cloudburst.client.local_target import open_local
-from cloudburst.client.targets import Target, TargetChoice, TargetKind, connect_stack
+from cloudburst.client.targets import Target, TargetChoice, TargetKind, choose_target, connect_stack
 
 
 def open_target(choice: TargetChoice, *, allow_embedded: bool = True, **local_options: Any) -> Target:
@@ -15,3 +15,12 @@ def open_target(choice: TargetChoice, *, allow_embedded: bool = True, **local_op
         assert choice.stack_name is not None
         return connect_stack(choice.stack_name, choice.region)
     return open_local(allow_embedded=allow_embedded, **local_options)
+
+
+def connect(
+    stack: str | None = None, *, region: str | None = None, local: bool = False, **local_options: Any
+) -> Target:
+    """The target to run jobs on: `stack` (or `CLOUDBURST_STACK`) if given, else the local cloud (one that
+    is serving, or one started in this process). Use it as a context manager: closing it stops an embedded
+    local cloud and everything it started."""
+    return open_target(choose_target(stack=stack, region=region, local=local), **local_options)

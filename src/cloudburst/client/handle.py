@@ -7,6 +7,7 @@ with `JobHandle.attach(target, job_id)`: everything else is read back from Step 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions.type_defs import DescribeExecutionOutputTypeDef
 
 _DESCRIBE_BATCH = 100
+PathLike = str | os.PathLike[str]
 
 
 @dataclass(frozen=True)
@@ -130,11 +132,15 @@ class JobHandle:
             cost_so_far_usd=cost,
         )
 
-    def watch(self, destination: Path | None = None, *, poll_s: float | None = None) -> Iterator[JobEvent]:
+    def watch(self, destination: PathLike | None = None, *, poll_s: float | None = None) -> Iterator[JobEvent]:
         """Events until the job ends: a status per poll, each video as it is downloaded into `destination`
         (when given), each scene that failed, and finally `JobEnded`."""
         interval = poll_s if poll_s is not None else self.target.poll_interval_s
-        downloader = VideoDownloader(self.target.s3(), self.target.outputs.bucket, destination) if destination else None
+        downloader = (
+            VideoDownloader(self.target.s3(), self.target.outputs.bucket, Path(destination))
+            if destination is not None
+            else None
+        )
         reported_failures: set[str] = set()
         while True:
             status = self.status()
@@ -165,13 +171,15 @@ class JobHandle:
                 )
         raise AssertionError("watch ended without JobEnded")  # pragma: no cover - watch always ends with it
 
-    def download(self, destination: Path, *, wait: bool = True, poll_s: float | None = None) -> list[DownloadedVideo]:
+    def download(
+        self, destination: PathLike, *, wait: bool = True, poll_s: float | None = None
+    ) -> list[DownloadedVideo]:
         """Download the job's videos into `destination` (each as soon as it lands when `wait`, else those
         there now); returns them in the order they arrived."""
         if wait:
             return [event.video for event in self.watch(destination, poll_s=poll_s) if isinstance(event, VideoArrived)]
         status = self.status()
-        downloader = VideoDownloader(self.target.s3(), self.target.outputs.bucket, destination)
+        downloader = VideoDownloader(self.target.s3(), self.target.outputs.bucket, Path(destination))
         videos = downloader.fetch(status.videos)
         downloader.confirm(status.recorded_sha256)
         return [downloader.downloaded[video.scene] for video in videos]
@@ -196,8 +204,9 @@ class JobHandle:
         """The job's cost and efficiency report (`ReportNotReady` until the job has ended)."""
         return Report.model_validate(self.report_document())
 
-    def save_report_files(self, destination: Path) -> list[Path]:
+    def save_report_files(self, destination: PathLike) -> list[Path]:
         """Copy the report and its timeline (JSON, HTML, PNG) into `destination`; returns the files written."""
+        destination = Path(destination)
         destination.mkdir(parents=True, exist_ok=True)
         written = []
         s3, bucket = self.target.s3(), self.target.outputs.bucket
