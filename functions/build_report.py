@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_runtime import events_client, logger, metrics, s3_client, secrets_client, tracer
 
 from cloudburst.aws.notify import webhook_secret
 from cloudburst.pipeline.build_report import Notifier, build_report
 from cloudburst.pipeline.settings import setting
+from lambda_runtime import events_client, logger, metrics, s3_client, secrets_client, tracer
 
 
 @logger.inject_lambda_context
@@ -26,9 +26,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         event["job_id"],
         event["bucket"],
         event["plan_key"],
-        event["execution_started"],
-        setting("AWS_REGION"),
-        s3_client(),
-        notifier,
+        execution_started=event["execution_started"],
+        region=setting("AWS_REGION"),
+        s3=s3_client(),
+        notifier=notifier,
     )
     return result.model_dump(mode="json")

@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_runtime import logger, metrics, renderer_at, s3_client, tracer
 
 from cloudburst.pipeline.copy_output import copy_output
 from cloudburst.pipeline.payloads import SceneStep
+from lambda_runtime import logger, metrics, renderer_at, s3_client, tracer
 
 
 @logger.inject_lambda_context

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_runtime import ecs_client, logger, metrics, renderer_at, tracer
 
 from cloudburst.pipeline.find_task import find_task
 from cloudburst.pipeline.settings import setting
+from lambda_runtime import ecs_client, logger, metrics, renderer_at, tracer
 
 
 @logger.inject_lambda_context
@@ -21,8 +21,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         event["group"],
         event["entered_time"],
         float(event["start_timeout_s"]),
-        ecs_client(),
-        setting("CLUSTER_ARN"),
-        renderer_at(event["token"]),
+        ecs=ecs_client(),
+        cluster=setting("CLUSTER_ARN"),
+        renderer_at=renderer_at(event["token"]),
     )
     return location.model_dump(mode="json")

@@ -6,11 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_runtime import logger, metrics, s3_client, tracer
 
 from cloudburst.models.job import Architecture
 from cloudburst.pipeline.plan_job import PlanSettings, plan_job
 from cloudburst.pipeline.settings import int_setting, setting
+from lambda_runtime import logger, metrics, s3_client, tracer
 
 
 @logger.inject_lambda_context

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_runtime import logger, metrics, renderer_at, tracer
 
 from cloudburst.pipeline.errors import OutputMismatch
 from cloudburst.pipeline.payloads import SceneStep
 from cloudburst.pipeline.poll_render import poll_render
+from lambda_runtime import logger, metrics, renderer_at, tracer
 
 
 @logger.inject_lambda_context

@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_runtime import logger, metrics, s3_client, tracer
 
 from cloudburst.pipeline.payloads import BatchItem
 from cloudburst.pipeline.record_batch import record_batch
+from lambda_runtime import logger, metrics, s3_client, tracer
 
 
 @logger.inject_lambda_context
@@ -20,7 +20,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     container, driver = event["run"]
     batch = BatchItem.model_validate(event["batch"])
     logger.append_keys(job_id=event["job_id"], batch=batch.index, attempt=batch.attempt)
-    summary = record_batch(event["job_id"], event["bucket"], batch, container, driver, s3_client())
+    summary = record_batch(event["job_id"], event["bucket"], batch, container=container, driver=driver, s3=s3_client())
     metrics.add_metric(name="ScenesFailed", unit=MetricUnit.Count, value=summary.failed)
     if summary.rerun:
         logger.info("rerunning on on-demand capacity", extra={"reason": summary.reason})

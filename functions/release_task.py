@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_runtime import ecs_client, logger, metrics, renderer_at, tracer
 
 from cloudburst.pipeline.payloads import BatchItem, TaskLocation
 from cloudburst.pipeline.release_task import release_task
 from cloudburst.pipeline.settings import setting
+from lambda_runtime import ecs_client, logger, metrics, renderer_at, tracer
 
 
 @logger.inject_lambda_context

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_runtime import logger, metrics, renderer_at, s3_client, tracer
 
 from cloudburst.pipeline.payloads import SceneStep
 from cloudburst.pipeline.render_scene import render_scene
+from lambda_runtime import logger, metrics, renderer_at, s3_client, tracer
 
 
 @logger.inject_lambda_context

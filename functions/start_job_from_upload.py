@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_runtime import logger, metrics, s3_client, sfn_client, tracer
 
 from cloudburst.pipeline.settings import setting
 from cloudburst.pipeline.start_job_from_upload import start_job_from_upload
+from lambda_runtime import logger, metrics, s3_client, sfn_client, tracer
 
 
 @logger.inject_lambda_context

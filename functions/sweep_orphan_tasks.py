@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from lambda_runtime import ecs_client, logger, metrics, tracer
 
 from cloudburst.pipeline.settings import int_setting, setting
 from cloudburst.pipeline.sweep_orphan_tasks import sweep_orphan_tasks
+from lambda_runtime import ecs_client, logger, metrics, tracer
 
 
 @logger.inject_lambda_context

@@ -13,10 +13,10 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
-import boto3
+import botocore.session
 import pytest
+from botocore import xform_name
 
 from tests.unit.pipeline.stack import ROOT, all_states, allowed_actions, asl, resources, template
 
@@ -28,7 +28,15 @@ CLIENT_TYPES = {
     "SecretsManagerClient": ("secretsmanager", "secretsmanager"),
 }
 """boto3 client type → (botocore service name, IAM action prefix)."""
-NOT_OPERATIONS = {"get_paginator", "generate_presigned_url", "get_waiter", "can_paginate", "close", "exceptions", "meta"}
+NOT_OPERATIONS = {
+    "get_paginator",
+    "generate_presigned_url",
+    "get_waiter",
+    "can_paginate",
+    "close",
+    "exceptions",
+    "meta",
+}
 S3_ACTIONS = {
     "HeadObject": {"s3:GetObject", "s3:ListBucket"},  # without ListBucket a missing key answers 403, not 404
     "ListObjectsV2": {"s3:ListBucket"},
@@ -52,8 +60,8 @@ def modules() -> dict[str, Module]:
     found: dict[str, Module] = {}
     sources = [(p, ".".join(p.relative_to(ROOT / "src").with_suffix("").parts)) for p in (ROOT / "src").rglob("*.py")]
     sources += [(p, p.stem) for p in (ROOT / "functions").glob("*.py")]
-    for path, name in sources:
-        name = name.removesuffix(".__init__")
+    for path, dotted in sources:
+        name = dotted.removesuffix(".__init__")
         module = Module(name, ast.parse(path.read_text(encoding="utf-8")))
         for node in module.tree.body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -108,7 +116,9 @@ def client_calls(node: ast.AST) -> Iterator[tuple[str, str]]:
         typed: dict[str, str] = {}
         for arg in [*function.args.args, *function.args.kwonlyargs]:
             annotation = ast.unparse(arg.annotation) if arg.annotation else ""
-            typed |= {arg.arg: kind for kind in CLIENT_TYPES if kind in annotation}
+            for kind in CLIENT_TYPES:
+                if kind in annotation:
+                    typed[arg.arg] = kind
         for call in ast.walk(function):
             if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
                 continue
@@ -125,8 +135,9 @@ def client_calls(node: ast.AST) -> Iterator[tuple[str, str]]:
 
 @cache
 def api_names(service: str) -> dict[str, str]:
-    client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    return dict(client.meta.method_to_api_mapping)
+    """boto3 method name → API operation name, from botocore's service model (as boto3 itself derives them)."""
+    model = botocore.session.get_session().get_service_model(service)
+    return {xform_name(operation): operation for operation in model.operation_names}
 
 
 def iam_actions(kind: str, operation: str) -> set[str]:
@@ -204,16 +215,21 @@ def test_the_state_machine_role_matches_its_definition() -> None:
         if state.get("ResultWriter", {}).get("Resource") == "arn:aws:states:::s3:putObject":
             needed |= {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
     if machine.get("Logging"):
-        needed |= {f"logs:{a}" for a in ("CreateLogDelivery", "GetLogDelivery", "UpdateLogDelivery", "DeleteLogDelivery")}
+        needed |= {
+            f"logs:{a}" for a in ("CreateLogDelivery", "GetLogDelivery", "UpdateLogDelivery", "DeleteLogDelivery")
+        }
         needed |= {f"logs:{a}" for a in ("ListLogDeliveries", "PutResourcePolicy", "DescribeResourcePolicies")}
         needed.add("logs:DescribeLogGroups")
     if machine.get("Tracing", {}).get("Enabled"):
-        needed |= {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"}
+        needed |= {
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+        }
     assert allowed_actions(machine["Policies"]) == needed
 
-    invoke = next(
-        s for p in machine["Policies"] for s in p["Statement"] if s["Action"] == ["lambda:InvokeFunction"]
-    )
+    invoke = next(s for p in machine["Policies"] for s in p["Statement"] if s["Action"] == ["lambda:InvokeFunction"])
     assert sorted(r["Fn::GetAtt"][0] for r in invoke["Resource"]) == sorted(invoked)
     assert {f"{name}Arn" for name in invoked} <= set(machine["DefinitionSubstitutions"])
 

@@ -27,11 +27,23 @@ SERVICE_ERRORS = {
     "AmazonECS.Unknown",
 }
 PIPELINE_ERRORS = {name for name, value in inspect.getmembers(errors, inspect.isclass) if issubclass(value, Exception)}
-LAMBDA_STATES = ["PlanJob", "FindTask", "RenderScene", "PollRender", "CopyOutput", "ReleaseTask", "RecordBatch", "BuildReport"]
+LAMBDA_STATES = [
+    "PlanJob",
+    "FindTask",
+    "RenderScene",
+    "PollRender",
+    "CopyOutput",
+    "ReleaseTask",
+    "RecordBatch",
+    "BuildReport",
+]
 
 
 def fake_substitutions() -> dict[str, str]:
-    values = {name: f"arn:aws:lambda:us-east-1:123456789012:function:{name[:-3]}" for name in MACHINE["DefinitionSubstitutions"]}
+    values = {
+        name: f"arn:aws:lambda:us-east-1:123456789012:function:{name[:-3]}"
+        for name in MACHINE["DefinitionSubstitutions"]
+    }
     values |= {
         "ClusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/cloudburst",
         "RendererSubnetA": "subnet-0a",
@@ -48,7 +60,9 @@ def test_moto_accepts_the_definition_with_the_templates_substitutions(monkeypatc
     with mock_aws():
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         created = sfn.create_state_machine(
-            name="cloudburst", definition=substituted_asl(fake_substitutions()), roleArn="arn:aws:iam::123456789012:role/x"
+            name="cloudburst",
+            definition=substituted_asl(fake_substitutions()),
+            roleArn="arn:aws:iam::123456789012:role/x",
         )
         assert sfn.describe_state_machine(stateMachineArn=created["stateMachineArn"])["status"] == "ACTIVE"
 
@@ -73,7 +87,8 @@ def test_retries_name_only_retryable_errors_with_backoff() -> None:
             assert "States.ALL" not in retrier["ErrorEquals"], name
             unknown = set(retrier["ErrorEquals"]) - SERVICE_ERRORS - {e.__name__ for e in errors.RETRYABLE_ERRORS}
             assert not unknown, f"{name} retries {unknown}"
-            assert retrier.get("BackoffRate", 2.0) >= 1.0 and retrier["MaxAttempts"] >= 1
+            assert retrier.get("BackoffRate", 2.0) >= 1.0
+            assert retrier["MaxAttempts"] >= 1
         for catcher in state.get("Catch", []):
             named = set(catcher["ErrorEquals"]) - {"States.ALL", "States.TaskFailed"}
             assert named <= PIPELINE_ERRORS, f"{name} catches unknown errors {named}"
@@ -89,7 +104,8 @@ def test_the_renderer_task_is_private_grouped_sized_and_trimmed() -> None:
     run = STATES["RunRenderer"]
     assert run["Resource"] == "arn:aws:states:::ecs:runTask.sync"
     parameters = run["Parameters"]
-    assert parameters["Group.$"] == "$.batch.group" and parameters["PropagateTags"] == "TASK_DEFINITION"
+    assert parameters["Group.$"] == "$.batch.group"
+    assert parameters["PropagateTags"] == "TASK_DEFINITION"
     assert parameters["CapacityProviderStrategy.$"] == "$.batch.capacity_provider_strategy"
     assert "LaunchType" not in parameters  # a capacity provider strategy and a launch type exclude each other
     assert parameters["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "${AssignPublicIp}"
@@ -109,13 +125,17 @@ def test_the_renderer_task_is_private_grouped_sized_and_trimmed() -> None:
 def test_the_batch_loop_and_the_ends() -> None:
     batches = STATES["RenderBatches"]
     assert batches["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
-    assert batches["MaxConcurrencyPath"] == "$.max_parallel_tasks" and "ResultWriter" in batches
+    assert batches["MaxConcurrencyPath"] == "$.max_parallel_tasks"
+    assert "ResultWriter" in batches
     assert STATES["RenderScenes"]["MaxConcurrencyPath"] == "$.batch.scenes_in_flight"
     assert STATES["WaitForRender"]["SecondsPath"] == "$.render.wait_s"
     assert STATES["RerunOnDemand"]["Next"] == "RunBatch"
     assert [b["StartAt"] for b in STATES["RunBatch"]["Branches"]] == ["RunRenderer", "FindTask"]
     assert (STATES["InvalidJob"]["Type"], STATES["InvalidJob"]["Error"]) == ("Fail", "CloudBurst.InvalidJob")
-    assert (STATES["ScenesFailed"]["Error"], STATES["ScenesFailed"]["CausePath"]) == ("CloudBurst.ScenesFailed", "$.report.cause")
+    assert (STATES["ScenesFailed"]["Error"], STATES["ScenesFailed"]["CausePath"]) == (
+        "CloudBurst.ScenesFailed",
+        "$.report.cause",
+    )
     assert [c["ErrorEquals"] for c in STATES["PlanJob"]["Catch"]] == [["InvalidJob"]]
     for state in ("FindTask", "RenderScenes"):
         assert STATES[state]["Catch"][0]["Next"] == "ReleaseTask"

@@ -10,14 +10,15 @@ from typing import Any
 
 from cloudburst.aws.renderer_client import RENDERER_PORT
 from cloudburst.pipeline.build_report import RENDERER_EPHEMERAL_STORAGE_GB
-from cloudburst.pipeline.compute import MAX_POLL_WAIT_S
+from cloudburst.pipeline.compute import IDLE_TIMEOUT_S, MAX_POLL_WAIT_S
 from tests.unit.pipeline.stack import ROOT, resources, template
 
 RESOURCES: dict[str, Any] = template()["Resources"]
 
 
 def props(name: str) -> dict[str, Any]:
-    return RESOURCES[name]["Properties"]
+    properties: dict[str, Any] = RESOURCES[name]["Properties"]
+    return properties
 
 
 def test_parameters_have_safe_defaults_and_outputs_are_the_agreed_names() -> None:
@@ -36,7 +37,8 @@ def test_the_bucket_is_private_encrypted_tls_only_and_announces_uploads() -> Non
     rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert rules["ExpireScratch"]["Prefix"] == "runs/"
     deny = props("BucketPolicy")["PolicyDocument"]["Statement"][0]
-    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_the_renderer_port_is_open_to_the_driver_lambdas_only() -> None:
@@ -50,7 +52,13 @@ def test_the_renderer_port_is_open_to_the_driver_lambdas_only() -> None:
             "Description": "The renderer API, from the driver Lambdas",
         }
     ]
-    driver_functions = {"FindTaskFunction", "RenderSceneFunction", "PollRenderFunction", "CopyOutputFunction", "ReleaseTaskFunction"}
+    driver_functions = {
+        "FindTaskFunction",
+        "RenderSceneFunction",
+        "PollRenderFunction",
+        "CopyOutputFunction",
+        "ReleaseTaskFunction",
+    }
     in_vpc = {name for name, f in resources("AWS::Serverless::Function").items() if "VpcConfig" in f["Properties"]}
     assert in_vpc == driver_functions  # the others keep internet access without NAT (webhooks, EventBridge)
 
@@ -69,7 +77,8 @@ def test_renderer_task_definitions_for_both_architectures() -> None:
     for name, arch in (("RendererTaskDefinitionX86", "X86_64"), ("RendererTaskDefinitionArm64", "ARM64")):
         task = props(name)
         assert task["RuntimePlatform"]["CpuArchitecture"] == arch
-        assert task["NetworkMode"] == "awsvpc" and task["RequiresCompatibilities"] == ["FARGATE"]
+        assert task["NetworkMode"] == "awsvpc"
+        assert task["RequiresCompatibilities"] == ["FARGATE"]
         assert {"Key": "CreatedBy", "Value": "cloudburst"} in task["Tags"]
         assert task["EphemeralStorage"]["SizeInGiB"] == RENDERER_EPHEMERAL_STORAGE_GB
         (container,) = task["ContainerDefinitions"]
@@ -81,19 +90,19 @@ def test_renderer_task_definitions_for_both_architectures() -> None:
 
 def test_functions_run_python311_with_powertools_and_tracing() -> None:
     globals_ = template()["Globals"]["Function"]
-    assert globals_["Runtime"] == "python3.11" and globals_["Architectures"] == ["x86_64"]
+    assert globals_["Runtime"] == "python3.11"
+    assert globals_["Architectures"] == ["x86_64"]
     assert globals_["Tracing"] == "Active"
     assert globals_["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"] == "cloudburst"
     for name, function in resources("AWS::Serverless::Function").items():
         module = function["Properties"]["Handler"].removesuffix(".handler")
         source = (ROOT / "functions" / f"{module}.py").read_text(encoding="utf-8")
-        assert "def handler(" in source and "@logger.inject_lambda_context" in source, name
+        assert "def handler(" in source, name
+        assert "@logger.inject_lambda_context" in source, name
     assert props("CopyOutputFunction")["Timeout"] == 900
 
 
 def test_the_poll_wait_never_outlives_the_renderers_idle_timeout() -> None:
-    from cloudburst.pipeline.compute import IDLE_TIMEOUT_S
-
     assert IDLE_TIMEOUT_S > MAX_POLL_WAIT_S
 
 
@@ -118,7 +127,8 @@ def test_the_layer_carries_every_base_dependency_as_pinned_manylinux_wheels() ->
     assert "aws-lambda-powertools" in {_name(r) for r in pinned}
     makefile = Path(ROOT / "layers/core/Makefile").read_text(encoding="utf-8")
     assert "--only-binary=:all:" in makefile
-    assert "LAYER_PLATFORM ?= manylinux2014_x86_64" in makefile and "LAYER_PYTHON_VERSION ?= 3.11" in makefile
+    assert "LAYER_PLATFORM ?= manylinux2014_x86_64" in makefile
+    assert "LAYER_PYTHON_VERSION ?= 3.11" in makefile
     layer = RESOURCES["CoreLayer"]
     assert layer["Metadata"]["BuildMethod"] == "makefile"
     assert props("CoreLayer")["CompatibleArchitectures"] == template()["Globals"]["Function"]["Architectures"]

@@ -97,6 +97,8 @@ def post_webhook(
         SIGNATURE_HEADER: sign(secret, timestamp, body),
     }
     http = pool or urllib3.PoolManager()
-    retry = urllib3.Retry(total=attempts - 1, backoff_factor=0.5, status_forcelist=(500, 502, 503, 504), allowed_methods=None)
+    retry = urllib3.Retry(
+        total=attempts - 1, backoff_factor=0.5, status_forcelist=(500, 502, 503, 504), allowed_methods=None
+    )
     response = http.request("POST", url, body=body, headers=headers, retries=retry, redirect=False, timeout=10.0)
     return int(response.status)

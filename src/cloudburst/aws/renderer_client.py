@@ -137,7 +137,9 @@ class HttpRendererClient:
                 redirect=False,
             )
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise RendererUnavailable(f"{method} {path}: the renderer at {self._endpoint} did not answer: {exc}") from None
+            raise RendererUnavailable(
+                f"{method} {path}: the renderer at {self._endpoint} did not answer: {exc}"
+            ) from None
         if response.status < 400 or (allow_not_found and response.status == 404):
             return response
         if stream:

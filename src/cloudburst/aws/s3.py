@@ -152,6 +152,7 @@ def upload_stream(
     bucket: str,
     key: str,
     chunks: Iterable[bytes],
+    *,
     content_type: str,
     part_bytes: int = PART_BYTES,
 ) -> UploadResult:
@@ -172,9 +173,7 @@ def upload_stream(
             buffer += chunk
             while len(buffer) >= part_bytes:
                 if upload_id is None:
-                    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)[
-                        "UploadId"
-                    ]
+                    upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"]
                 part = bytes(buffer[:part_bytes])
                 del buffer[:part_bytes]
                 number = len(parts) + 1

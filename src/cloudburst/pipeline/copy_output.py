@@ -8,6 +8,7 @@ renderer, freeing its disk for the batch's next scenes.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -33,18 +34,23 @@ def copy_output(
         raise OutputMismatch(f"scene {step.scene}: no finished render to copy")
     request = scene_request(s3, step.bucket, step.scenes_key, step.scene)
     with renderer.output(render.render_id) as stream:
-        uploaded = upload_stream(s3, step.bucket, request.output_key, stream.chunks, VIDEO_CONTENT_TYPE)
+        uploaded = upload_stream(s3, step.bucket, request.output_key, stream.chunks, content_type=VIDEO_CONTENT_TYPE)
         announced = stream.content_length
     problem = _mismatch(render.output, uploaded, announced)
     if problem:
         delete_object(s3, step.bucket, request.output_key)
         raise OutputMismatch(f"scene {step.scene}: {problem}")
     copied_at = now()
-    try:
+    with contextlib.suppress(PipelineError):  # the video is safe in S3; releasing the task frees its disk anyway
         renderer.delete(render.render_id)
-    except PipelineError:
-        pass  # the video is safe in S3; the task's disk is freed when it is released anyway
-    return scene_record(step, render, request.audio_seconds, request.output_key, uploaded, copied_at)
+    return scene_record(
+        step,
+        render,
+        audio_seconds=request.audio_seconds,
+        key=request.output_key,
+        uploaded=uploaded,
+        copied_at=copied_at,
+    )
 
 
 def _mismatch(output: dict[str, Any], uploaded: UploadResult, announced: int | None) -> str | None:
@@ -60,7 +66,7 @@ def _mismatch(output: dict[str, Any], uploaded: UploadResult, announced: int | N
 
 
 def scene_record(
-    step: SceneStep, render: RenderState, audio_seconds: float, key: str, uploaded: UploadResult, copied_at: float
+    step: SceneStep, render: RenderState, *, audio_seconds: float, key: str, uploaded: UploadResult, copied_at: float
 ) -> SceneRecord:
     timings = render.timings or {}
     output = render.output or {}

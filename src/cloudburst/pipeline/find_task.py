@@ -30,17 +30,19 @@ def find_task(
     group: str,
     entered_time: str,
     start_timeout_s: float,
+    *,
     ecs: ECSClient,
     cluster: str,
     renderer_at: Callable[[str], RendererClient],
-    *,
     now: Callable[[], float] = time.time,
 ) -> TaskLocation:
     waited = seconds_since(entered_time, now())
 
     def not_ready(reason: str) -> Exception:
         if waited >= start_timeout_s:
-            return TaskStartTimedOut(f"task group {group}: {reason} after {waited:.0f} s (limit {start_timeout_s:.0f} s)")
+            return TaskStartTimedOut(
+                f"task group {group}: {reason} after {waited:.0f} s (limit {start_timeout_s:.0f} s)"
+            )
         return TaskNotReady(f"task group {group}: {reason}")
 
     task = find_task_in_group(ecs, cluster, group)

@@ -93,13 +93,26 @@ def plan_job(
         for scene in job.scenes
     }
     items = [
-        _batch_item(job, batch, requests, settings, timing, f"{prefix}scenes/{batch.index}.json", new_token(), job_id)
+        _batch_item(
+            job,
+            batch,
+            requests=requests,
+            settings=settings,
+            scenes_key=f"{prefix}scenes/{batch.index}.json",
+            token=new_token(),
+            job_id=job_id,
+        )
         for batch in batches
     ]
     put_json(s3, bucket, f"{prefix}job.json", absolute_job_document(job, resolved))
     for item in items:
         put_json(s3, bucket, item.scenes_key, [requests[name].model_dump(mode="json") for name in item.scenes])
-    put_json(s3, bucket, f"{prefix}plan.json", _plan_document(job_id, job, requests, batches, timing, now()))
+    put_json(
+        s3,
+        bucket,
+        f"{prefix}plan.json",
+        _plan_document(job_id, job, requests=requests, batches=batches, timing=timing, planned_at=now()),
+    )
     put_json(s3, bucket, f"{prefix}batches.json", [item.model_dump(mode="json") for item in items])
     return PlanOutput(
         job_id=job_id,
@@ -140,9 +153,9 @@ def _audio_seconds(facts: InputFacts) -> float:
 def _batch_item(
     job: JobSpec,
     batch: Batch,
+    *,
     requests: Mapping[str, SceneRequest],
     settings: PlanSettings,
-    timing: TaskTimeModel,
     scenes_key: str,
     token: str,
     job_id: str,
@@ -177,6 +190,7 @@ def _batch_item(
 def _plan_document(
     job_id: str,
     job: JobSpec,
+    *,
     requests: Mapping[str, SceneRequest],
     batches: list[Batch],
     timing: TaskTimeModel,
@@ -203,9 +217,7 @@ def _plan_document(
             }
             for scene in job.scenes
         ],
-        "batches": [
-            {"index": b.index, "scenes": list(b.scenes), "audio_seconds": b.audio_seconds} for b in batches
-        ],
+        "batches": [{"index": b.index, "scenes": list(b.scenes), "audio_seconds": b.audio_seconds} for b in batches],
         "timing": {
             "startup_seconds": timing.startup_seconds,
             "stop_seconds": timing.stop_seconds,

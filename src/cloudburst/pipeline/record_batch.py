@@ -50,10 +50,10 @@ def record_batch(
     job_id: str,
     bucket: str,
     batch: BatchItem,
+    *,
     container: Mapping[str, Any],
     driver: Mapping[str, Any],
     s3: S3Client,
-    *,
     new_token: Callable[[], str] = lambda: secrets.token_urlsafe(32),
 ) -> BatchSummary:
     task = task_record(batch, container)

@@ -70,7 +70,13 @@ def start_job_from_upload(
             s3,
             bucket,
             error_key,
-            {"manifest": manifest.uri, "version": version, "error": "CloudBurst.InvalidJob", "message": exc.message, "at": now()},
+            {
+                "manifest": manifest.uri,
+                "version": version,
+                "error": "CloudBurst.InvalidJob",
+                "message": exc.message,
+                "at": now(),
+            },
         )
         return UploadOutcome(status="refused", key=key, error_key=error_key, message=exc.message)
     job_id = manifest_job_id(job.name, bucket, key, version)

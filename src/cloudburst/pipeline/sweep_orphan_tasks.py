@@ -40,6 +40,8 @@ def sweep_orphan_tasks(
             continue
         born = task.started_at or task.created_at
         if born is not None and at - born > max_lifetime_s + GRACE_S:
-            stop_task(ecs, cluster, task.arn, f"CloudBurst sweeper: running {at - born:.0f} s, above {max_lifetime_s} s")
+            stop_task(
+                ecs, cluster, task.arn, f"CloudBurst sweeper: running {at - born:.0f} s, above {max_lifetime_s} s"
+            )
             stopped.append(task.arn)
     return SweepResult(checked=len(tasks), stopped=stopped)

@@ -44,7 +44,8 @@ for _short in ("GetAtt", "Sub", "Select", "Join", "If", "Equals", "Not", "And", 
 
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CfnLoader)
+    return loaded
 
 
 def resources(kind: str) -> dict[str, dict[str, Any]]:
@@ -56,7 +57,8 @@ def asl_text() -> str:
 
 
 def asl() -> dict[str, Any]:
-    return json.loads(asl_text())
+    definition: dict[str, Any] = json.loads(asl_text())
+    return definition
 
 
 def substituted_asl(values: dict[str, str]) -> str:

@@ -81,7 +81,9 @@ class FakeRenderer:
     def submit(self, request: dict[str, Any]) -> dict[str, Any]:
         self._check()
         if self.reject_with:
-            raise RenderRejected(f"POST /v1/renders: 422 {self.reject_with}: inputs.audio_url: unreadable", self.reject_with)
+            raise RenderRejected(
+                f"POST /v1/renders: 422 {self.reject_with}: inputs.audio_url: unreadable", self.reject_with
+            )
         self.requests.append(request)
         for render in self.renders.values():
             if render["idempotency_key"] == request.get("idempotency_key"):

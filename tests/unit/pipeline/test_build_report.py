@@ -46,7 +46,12 @@ def planned_job(s3: S3Client, notify: dict[str, Any] | None = None) -> Any:
 
 def scene(name: str, ok: bool) -> dict[str, Any]:
     if not ok:
-        return {"name": name, "status": "failed", "error_code": "RenderFailed", "error": "render_failed: ffmpeg exited 1"}
+        return {
+            "name": name,
+            "status": "failed",
+            "error_code": "RenderFailed",
+            "error": "render_failed: ffmpeg exited 1",
+        }
     start = MS / 1000
     return {
         "name": name,
@@ -74,32 +79,61 @@ class Events:
         self.stubber.add_response(
             "put_events",
             {"FailedEntryCount": 0, "Entries": [{"EventId": "1"}]},
-            {"Entries": [{"Source": "cloudburst", "DetailType": "CloudBurst Job Finished", "Detail": ANY, "EventBusName": "default"}]},
+            {
+                "Entries": [
+                    {
+                        "Source": "cloudburst",
+                        "DetailType": "CloudBurst Job Finished",
+                        "Detail": ANY,
+                        "EventBusName": "default",
+                    }
+                ]
+            },
         )
 
 
 def test_all_scenes_succeeded(s3: S3Client) -> None:
     plan = planned_job(s3)
     batch = BatchItem.model_validate(json.loads(s3.get_object(Bucket=BUCKET, Key=plan.batches_key)["Body"].read())[0])
-    record_batch(JOB, BUCKET, batch, container_ok(), {"scenes": [scene(n, True) for n in ("s1", "s2", "s3")]}, s3)
+    record_batch(
+        JOB,
+        BUCKET,
+        batch,
+        container=container_ok(),
+        driver={"scenes": [scene(n, True) for n in ("s1", "s2", "s3")]},
+        s3=s3,
+    )
     events = Events()
     events.expect_one_event()
     with events.stubber:
-        result = build_report(JOB, BUCKET, plan.plan_key, STARTED, "us-east-1", s3, Notifier(events.client, lambda: "unused"), now=lambda: MS / 1000 + 200)
+        result = build_report(
+            JOB,
+            BUCKET,
+            plan.plan_key,
+            execution_started=STARTED,
+            region="us-east-1",
+            s3=s3,
+            notifier=Notifier(events.client, lambda: "unused"),
+            now=lambda: MS / 1000 + 200,
+        )
         events.stubber.assert_no_pending_responses()
     assert (result.status, result.succeeded, result.failed) == ("succeeded", 3, 0)
     assert result.report_key == f"outputs/{JOB}/report.json"
     report = json.loads(s3.get_object(Bucket=BUCKET, Key=result.report_key)["Body"].read())
-    assert report["scenes_succeeded"] == 3 and report["cost"]["total_usd"] > 0
+    assert report["scenes_succeeded"] == 3
+    assert report["cost"]["total_usd"] > 0
     png = s3.get_object(Bucket=BUCKET, Key=f"outputs/{JOB}/timeline.png")
-    assert png["ContentType"] == "image/png" and png["Body"].read().startswith(b"\x89PNG")
+    assert png["ContentType"] == "image/png"
+    assert png["Body"].read().startswith(b"\x89PNG")
     assert b"<svg" in s3.get_object(Bucket=BUCKET, Key=f"outputs/{JOB}/timeline.html")["Body"].read()
 
 
 def test_failures_are_named_and_the_webhook_is_signed_and_posted(s3: S3Client) -> None:
     plan = planned_job(s3, notify={"webhook_url": "https://hooks.example.com/cloudburst"})
     batch = BatchItem.model_validate(json.loads(s3.get_object(Bucket=BUCKET, Key=plan.batches_key)["Body"].read())[0])
-    record_batch(JOB, BUCKET, batch, container_ok(), {"scenes": [scene("s1", True), scene("s2", False)]}, s3)
+    record_batch(
+        JOB, BUCKET, batch, container=container_ok(), driver={"scenes": [scene("s1", True), scene("s2", False)]}, s3=s3
+    )
     posts: list[tuple[str, Mapping[str, Any], str]] = []
 
     def post(url: str, payload: Mapping[str, Any], secret: str) -> int:
@@ -110,13 +144,30 @@ def test_failures_are_named_and_the_webhook_is_signed_and_posted(s3: S3Client) -
     events.expect_one_event()
     with events.stubber:
         notifier = Notifier(events.client, lambda: "s3cret", post=post, check_url=lambda _: None)
-        result = build_report(JOB, BUCKET, plan.plan_key, STARTED, "us-east-1", s3, notifier, now=lambda: MS / 1000 + 200)
-    assert result.status == "partial" and result.failed_scenes == ["s2", "s3"]
+        result = build_report(
+            JOB,
+            BUCKET,
+            plan.plan_key,
+            execution_started=STARTED,
+            region="us-east-1",
+            s3=s3,
+            notifier=notifier,
+            now=lambda: MS / 1000 + 200,
+        )
+    assert result.status == "partial"
+    assert result.failed_scenes == ["s2", "s3"]
     assert result.cause == f"2 of 3 scenes failed: s2, s3. Report: outputs/{JOB}/report.json"
     assert posts == [
         (
             "https://hooks.example.com/cloudburst",
-            {"job_id": JOB, "status": "partial", "bucket": BUCKET, "report_key": result.report_key, "succeeded": 1, "failed": 2},
+            {
+                "job_id": JOB,
+                "status": "partial",
+                "bucket": BUCKET,
+                "report_key": result.report_key,
+                "succeeded": 1,
+                "failed": 2,
+            },
             "s3cret",
         )
     ]
@@ -127,6 +178,17 @@ def test_a_broken_event_bus_or_webhook_does_not_fail_the_report(s3: S3Client, ca
     events = Events()
     events.stubber.add_client_error("put_events", "AccessDeniedException")
     with events.stubber:
-        result = build_report(JOB, BUCKET, plan.plan_key, STARTED, "us-east-1", s3, Notifier(events.client, lambda: "x"), now=lambda: MS / 1000)
-    assert result.status == "failed" and result.failed == 3  # no batch ever recorded: nothing rendered
-    assert "could not publish" in caplog.text and "must be an https:// URL" in caplog.text
+        result = build_report(
+            JOB,
+            BUCKET,
+            plan.plan_key,
+            execution_started=STARTED,
+            region="us-east-1",
+            s3=s3,
+            notifier=Notifier(events.client, lambda: "x"),
+            now=lambda: MS / 1000,
+        )
+    assert result.status == "failed"
+    assert result.failed == 3
+    assert "could not publish" in caplog.text
+    assert "must be an https:// URL" in caplog.text

@@ -3,7 +3,7 @@ the renderer through the in-memory fake."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,10 @@ CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/cloudburst"
 GROUP = "cloudburst:job-0123456789ab:0:0"
 ENTERED = "2026-01-01T00:00:00Z"
 T0 = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+
+
+def clock(at: float) -> Callable[[], float]:
+    return lambda: at
 
 
 def task(arn: str, group: str, status: str, ip: str | None = "10.0.1.23", **extra: Any) -> dict[str, Any]:
@@ -71,7 +75,7 @@ def test_finds_its_task_among_others_across_pages_and_checks_health(ecs: tuple[E
         endpoints.append(endpoint)
         return renderer
 
-    location = find_task(GROUP, ENTERED, 600, client, CLUSTER, renderer_at, now=lambda: T0 + 5)
+    location = find_task(GROUP, ENTERED, 600, ecs=client, cluster=CLUSTER, renderer_at=renderer_at, now=lambda: T0 + 5)
     assert (location.task_arn, location.endpoint, location.port) == ("arn:task/b", "http://10.0.1.23:8080", 8080)
     assert endpoints == ["http://10.0.1.23:8080"]
 
@@ -82,7 +86,9 @@ def test_a_host_port_binding_wins_over_the_container_port(ecs: tuple[ECSClient, 
     running = task("arn:task/b", GROUP, "RUNNING", ip="127.0.0.1")
     running["containers"] = [{"networkBindings": [{"containerPort": 8080, "hostPort": 49152}]}]
     stubber.add_response("describe_tasks", {"tasks": [running]}, {"cluster": CLUSTER, "tasks": ["arn:task/b"]})
-    location = find_task(GROUP, ENTERED, 600, client, CLUSTER, lambda _: FakeRenderer(), now=lambda: T0)
+    location = find_task(
+        GROUP, ENTERED, 600, ecs=client, cluster=CLUSTER, renderer_at=lambda _: FakeRenderer(), now=lambda: T0
+    )
     assert location.endpoint == "http://127.0.0.1:49152"
 
 
@@ -91,7 +97,9 @@ def test_a_pending_task_or_a_silent_api_is_not_ready_until_the_start_timeout(ecs
     expect_listing(stubber, "RUNNING", [["arn:task/b"]])
     stubber.add_response("describe_tasks", {"tasks": [task("arn:task/b", GROUP, "PENDING", ip=None)]})
     with pytest.raises(TaskNotReady, match="is PENDING"):
-        find_task(GROUP, ENTERED, 600, client, CLUSTER, lambda _: FakeRenderer(), now=lambda: T0 + 30)
+        find_task(
+            GROUP, ENTERED, 600, ecs=client, cluster=CLUSTER, renderer_at=lambda _: FakeRenderer(), now=lambda: T0 + 30
+        )
 
     silent = FakeRenderer()
     silent.unavailable = True
@@ -99,7 +107,15 @@ def test_a_pending_task_or_a_silent_api_is_not_ready_until_the_start_timeout(ecs
         expect_listing(stubber, "RUNNING", [["arn:task/b"]])
         stubber.add_response("describe_tasks", {"tasks": [task("arn:task/b", GROUP, "RUNNING")]})
         with pytest.raises(error, match="does not answer yet"):
-            find_task(GROUP, ENTERED, 600, client, CLUSTER, lambda _: silent, now=lambda w=waited: T0 + w)
+            find_task(
+                GROUP,
+                ENTERED,
+                600,
+                ecs=client,
+                cluster=CLUSTER,
+                renderer_at=lambda _: silent,
+                now=clock(T0 + waited),
+            )
 
 
 def test_no_task_yet_then_timeout(ecs: tuple[ECSClient, Stubber]) -> None:
@@ -108,14 +124,26 @@ def test_no_task_yet_then_timeout(ecs: tuple[ECSClient, Stubber]) -> None:
         expect_listing(stubber, "RUNNING", [[]])
         expect_listing(stubber, "STOPPED", [[]])
         with pytest.raises(error, match="no task has been started yet"):
-            find_task(GROUP, ENTERED, 600, client, CLUSTER, lambda _: FakeRenderer(), now=lambda w=waited: T0 + w)
+            find_task(
+                GROUP,
+                ENTERED,
+                600,
+                ecs=client,
+                cluster=CLUSTER,
+                renderer_at=lambda _: FakeRenderer(),
+                now=clock(T0 + waited),
+            )
 
 
 def test_a_task_that_stopped_before_ready_is_a_final_answer(ecs: tuple[ECSClient, Stubber]) -> None:
     client, stubber = ecs
     expect_listing(stubber, "RUNNING", [[]])
     expect_listing(stubber, "STOPPED", [["arn:task/b"]])
-    stopped = task("arn:task/b", GROUP, "STOPPED", stopCode="TaskFailedToStart", stoppedReason="CannotPullContainerError")
+    stopped = task(
+        "arn:task/b", GROUP, "STOPPED", stopCode="TaskFailedToStart", stoppedReason="CannotPullContainerError"
+    )
     stubber.add_response("describe_tasks", {"tasks": [stopped]})
     with pytest.raises(TaskStoppedBeforeReady, match="TaskFailedToStart: CannotPullContainerError"):
-        find_task(GROUP, ENTERED, 600, client, CLUSTER, lambda _: FakeRenderer(), now=lambda: T0)
+        find_task(
+            GROUP, ENTERED, 600, ecs=client, cluster=CLUSTER, renderer_at=lambda _: FakeRenderer(), now=lambda: T0
+        )

@@ -63,9 +63,12 @@ def test_a_job_by_reference_is_resolved_checked_batched_and_written(media: S3Cli
     put(media, "jobs/story/job.json", json.dumps(story_job()).encode())
     tokens = iter(["token-a", "token-b", "token-c"])
 
-    plan = plan_job({"job_uri": f"s3://{BUCKET}/jobs/story/job.json"}, JOB_ID, media, SETTINGS, new_token=lambda: next(tokens))
+    plan = plan_job(
+        {"job_uri": f"s3://{BUCKET}/jobs/story/job.json"}, JOB_ID, media, SETTINGS, new_token=lambda: next(tokens)
+    )
 
-    assert plan.job_id == JOB_ID and plan.scene_count == 3
+    assert plan.job_id == JOB_ID
+    assert plan.scene_count == 3
     assert plan.batches_key == f"runs/{JOB_ID}/batches.json"
     assert plan.output_prefix == f"outputs/{JOB_ID}/"
     job = get(media, f"runs/{JOB_ID}/job.json")
@@ -106,7 +109,9 @@ def test_count_batching_spot_and_arm64_choices_reach_the_items(media: S3Client) 
     items = get(media, plan.batches_key)
     assert [item["scenes"] for item in items] == [["s1", "s2"], ["s3"]]
     assert plan.max_parallel_tasks == 3
-    assert all(item["capacity_provider_strategy"] == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}] for item in items)
+    assert all(
+        item["capacity_provider_strategy"] == [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}] for item in items
+    )
     assert all((item["cpu"], item["memory"], item["scenes_in_flight"]) == ("1024", "2048", 1) for item in items)
     assert len({item["token"] for item in items}) == 2
 
@@ -121,7 +126,9 @@ def test_an_invalid_document_lists_every_problem_by_field(s3: S3Client) -> None:
         plan_job(bad, JOB_ID, s3, SETTINGS)
     message = caught.value.message
     assert message.startswith("The job is invalid (")
-    assert "scenes[0].name" in message and "scenes[0].audio" in message and "scenes[1].image" in message
+    assert "scenes[0].name" in message
+    assert "scenes[0].audio" in message
+    assert "scenes[1].image" in message
     assert not list(s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))  # nothing planned
 
 
@@ -152,9 +159,12 @@ def test_missing_mistyped_oversized_and_unreadable_inputs_are_all_reported(
     message = caught.value.message
     assert message.startswith("The job's inputs are not usable (4 problems)")
     assert f"scenes[0].audio: s3://{BUCKET}/jobs/story/media/nope.wav does not exist" in message
-    assert "scenes[1].audio" in message and "got a PNG image" in message
-    assert "scenes[2].audio" in message and "wav" in message
-    assert "scenes[3].image" in message and "above the 0 MiB limit for image" in message
+    assert "scenes[1].audio" in message
+    assert "got a PNG image" in message
+    assert "scenes[2].audio" in message
+    assert "wav" in message
+    assert "scenes[3].image" in message
+    assert "above the 0 MiB limit for image" in message
 
 
 @pytest.mark.parametrize(

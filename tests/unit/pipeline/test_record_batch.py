@@ -62,11 +62,22 @@ def container_ok(stop_code: str = "EssentialContainerExited") -> dict[str, Any]:
 
 
 def succeeded(name: str) -> dict[str, Any]:
-    return {"name": name, "status": "succeeded", "batch_index": 2, "attempt": 0, "output_key": f"o/{name}.mp4", "polls": 3}
+    return {
+        "name": name,
+        "status": "succeeded",
+        "batch_index": 2,
+        "attempt": 0,
+        "output_key": f"o/{name}.mp4",
+        "polls": 3,
+    }
 
 
 LAMBDA_CAUSE = json.dumps(
-    {"errorMessage": "scene b: unsupported_input: audio: got a PDF", "errorType": "RenderFailed", "stackTrace": ["  File x"]}
+    {
+        "errorMessage": "scene b: unsupported_input: audio: got a PDF",
+        "errorType": "RenderFailed",
+        "stackTrace": ["  File x"],
+    }
 )
 
 
@@ -78,12 +89,19 @@ def test_a_finished_batch_is_recorded_with_times_in_seconds(s3: S3Client) -> Non
     driver = {
         "scenes": [
             succeeded("a"),
-            {"name": "b", "status": "failed", "batch_index": 2, "attempt": 0, "error_code": "RenderFailed", "error": LAMBDA_CAUSE},
+            {
+                "name": "b",
+                "status": "failed",
+                "batch_index": 2,
+                "attempt": 0,
+                "error_code": "RenderFailed",
+                "error": LAMBDA_CAUSE,
+            },
             succeeded("c"),
         ],
         "release": {"released_by": "shutdown"},
     }
-    summary = record_batch(JOB, BUCKET, batch(), container_ok(), driver, s3)
+    summary = record_batch(JOB, BUCKET, batch(), container=container_ok(), driver=driver, s3=s3)
     assert (summary.succeeded, summary.failed, summary.rerun, summary.next_batch) == (2, 1, False, None)
     record = stored(s3, summary.record_key)
     assert summary.record_key == f"runs/{JOB}/batches/2.json"
@@ -103,17 +121,27 @@ def test_a_spot_interruption_reruns_only_the_unfinished_scenes_on_demand(s3: S3C
     driver = {"scenes": [succeeded("a")], "driver_error": None, "release": {"released_by": "stop_task"}}
     tokens = iter(["fresh-token"])
     summary = record_batch(
-        JOB, BUCKET, batch(), container_ok("SpotInterruption"), driver, s3, new_token=lambda: next(tokens)
+        JOB,
+        BUCKET,
+        batch(),
+        container=container_ok("SpotInterruption"),
+        driver=driver,
+        s3=s3,
+        new_token=lambda: next(tokens),
     )
-    assert summary.rerun and summary.reason == "the Spot task was interrupted"
+    assert summary.rerun
+    assert summary.reason == "the Spot task was interrupted"
     rerun = BatchItem.model_validate(summary.next_batch)
-    assert rerun.scenes == ["b", "c"] and rerun.attempt == 1
+    assert rerun.scenes == ["b", "c"]
+    assert rerun.attempt == 1
     assert rerun.capacity_provider_strategy == [{"CapacityProvider": "FARGATE", "Weight": 1}]
-    assert rerun.group == f"cloudburst:{JOB}:2:1" and rerun.token == "fresh-token"
+    assert rerun.group == f"cloudburst:{JOB}:2:1"
+    assert rerun.token == "fresh-token"
     assert stored(s3, summary.record_key).scenes[1].error_code == "BatchFailed"
 
-    second = record_batch(JOB, BUCKET, rerun, container_ok("SpotInterruption"), {"scenes": []}, s3)
-    assert second.record_key == f"runs/{JOB}/batches/2.attempt1.json" and not second.rerun
+    second = record_batch(JOB, BUCKET, rerun, container=container_ok("SpotInterruption"), driver={"scenes": []}, s3=s3)
+    assert second.record_key == f"runs/{JOB}/batches/2.attempt1.json"
+    assert not second.rerun
 
 
 def test_spot_capacity_that_never_came_reruns_everything(s3: S3Client) -> None:
@@ -122,21 +150,34 @@ def test_spot_capacity_that_never_came_reruns_everything(s3: S3Client) -> None:
         "error": "AmazonECS.Unknown",
         "cause": "Capacity is unavailable at this time. Please try again later or in a different availability zone",
     }
-    driver = {"driver_error": {"Error": "TaskStartTimedOut", "Cause": json.dumps({"errorMessage": "no task after 600 s"})}}
-    summary = record_batch(JOB, BUCKET, batch(), container, driver, s3)
-    assert summary.rerun and summary.reason == "Spot capacity was unavailable"
+    driver = {
+        "driver_error": {"Error": "TaskStartTimedOut", "Cause": json.dumps({"errorMessage": "no task after 600 s"})}
+    }
+    summary = record_batch(JOB, BUCKET, batch(), container=container, driver=driver, s3=s3)
+    assert summary.rerun
+    assert summary.reason == "Spot capacity was unavailable"
     assert BatchItem.model_validate(summary.next_batch).scenes == ["a", "b", "c"]
     record = stored(s3, summary.record_key)
     assert record.driver_error == "TaskStartTimedOut: no task after 600 s"
-    assert record.task is not None and record.task.launch_error is not None
+    assert record.task is not None
+    assert record.task.launch_error is not None
     assert record.task.launch_error.startswith("AmazonECS.Unknown: Capacity is unavailable")
     assert {s.error for s in record.scenes} == {"TaskStartTimedOut: no task after 600 s"}
 
 
 def test_on_demand_failures_are_recorded_not_rerun(s3: S3Client) -> None:
-    stopped_task = {"TaskArn": "arn:task/9", "StopCode": "EssentialContainerExited", "StoppedAt": MS, "Containers": [{"ExitCode": 137}]}
+    stopped_task = {
+        "TaskArn": "arn:task/9",
+        "StopCode": "EssentialContainerExited",
+        "StoppedAt": MS,
+        "Containers": [{"ExitCode": 137}],
+    }
     container = {"failed": True, "error": "States.TaskFailed", "cause": json.dumps(stopped_task)}
-    summary = record_batch(JOB, BUCKET, batch("on-demand"), container, {"scenes": [succeeded("a")]}, s3)
-    assert not summary.rerun and summary.failed == 2
+    summary = record_batch(
+        JOB, BUCKET, batch("on-demand"), container=container, driver={"scenes": [succeeded("a")]}, s3=s3
+    )
+    assert not summary.rerun
+    assert summary.failed == 2
     task = stored(s3, summary.record_key).task
-    assert task is not None and (task.task_arn, task.exit_code, task.stopped_at) == ("arn:task/9", 137, 1_800_000_000.0)
+    assert task is not None
+    assert (task.task_arn, task.exit_code, task.stopped_at) == ("arn:task/9", 137, 1_800_000_000.0)

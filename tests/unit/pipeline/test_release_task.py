@@ -40,16 +40,33 @@ def test_a_silent_renderer_is_stopped_through_ecs(ecs: tuple[ECSClient, Stubber]
     client, stubber = ecs
     renderer = FakeRenderer()
     renderer.unavailable = True
-    stubber.add_response("stop_task", {"task": {"taskArn": "arn:task/1"}}, {"cluster": CLUSTER, "task": "arn:task/1", "reason": "CloudBurst released batch 2 (attempt 0)"})
+    stubber.add_response(
+        "stop_task",
+        {"task": {"taskArn": "arn:task/1"}},
+        {"cluster": CLUSTER, "task": "arn:task/1", "reason": "CloudBurst released batch 2 (attempt 0)"},
+    )
     release = release_task(batch(), TASK, client, CLUSTER, lambda _: renderer)
-    assert release.released_by == "stop_task" and release.note is not None and "shutdown failed" in release.note
+    assert release.released_by == "stop_task"
+    assert release.note is not None
+    assert "shutdown failed" in release.note
 
 
 def test_without_a_found_task_the_group_is_searched_and_stopped(ecs: tuple[ECSClient, Stubber]) -> None:
     client, stubber = ecs
     item = batch()
-    stubber.add_response("list_tasks", {"taskArns": ["arn:task/7"]}, {"cluster": CLUSTER, "desiredStatus": "RUNNING", "startedBy": STARTED_BY_STEP_FUNCTIONS})
-    stubber.add_response("describe_tasks", {"tasks": [{"taskArn": "arn:task/7", "group": item.group, "lastStatus": "PENDING", "desiredStatus": "RUNNING"}]})
+    stubber.add_response(
+        "list_tasks",
+        {"taskArns": ["arn:task/7"]},
+        {"cluster": CLUSTER, "desiredStatus": "RUNNING", "startedBy": STARTED_BY_STEP_FUNCTIONS},
+    )
+    stubber.add_response(
+        "describe_tasks",
+        {
+            "tasks": [
+                {"taskArn": "arn:task/7", "group": item.group, "lastStatus": "PENDING", "desiredStatus": "RUNNING"}
+            ]
+        },
+    )
     stubber.add_response("stop_task", {"task": {"taskArn": "arn:task/7"}})
     release = release_task(item, None, client, CLUSTER, lambda _: FakeRenderer())
     assert (release.released_by, release.task_arn) == ("stop_task", "arn:task/7")
@@ -61,4 +78,6 @@ def test_ecs_errors_are_reported_not_raised(ecs: tuple[ECSClient, Stubber]) -> N
     renderer.unavailable = True
     stubber.add_client_error("stop_task", "AccessDeniedException", "not allowed")
     release = release_task(batch(), TASK, client, CLUSTER, lambda _: renderer)
-    assert release.released_by is None and release.note is not None and "StopTask failed" in release.note
+    assert release.released_by is None
+    assert release.note is not None
+    assert "StopTask failed" in release.note

@@ -53,12 +53,15 @@ def test_one_scene_from_submission_to_a_verified_copy(s3: S3Client, step: SceneS
     renderer = FakeRenderer()
     render = render_scene(step, s3, renderer, now=lambda: T0)
     request = renderer.requests[0]
-    assert request["idempotency_key"] == f"{JOB}/s1/0" and request["scene"] == "s1"
+    assert request["idempotency_key"] == f"{JOB}/s1/0"
+    assert request["scene"] == "s1"
     assert request["options"] == {"effect": "zoom_in"}
     image_url = urlsplit(request["inputs"]["image_url"])
-    assert image_url.path.endswith("/in/a.png") and "X-Amz-Signature" in parse_qs(image_url.query)
+    assert image_url.path.endswith("/in/a.png")
+    assert "X-Amz-Signature" in parse_qs(image_url.query)
     assert set(request["inputs"]) == {"image_url", "audio_url"}
-    assert render.deadline_at == T0 + 380 and render.status == "queued"
+    assert render.deadline_at == T0 + 380
+    assert render.status == "queued"
     assert 2 <= render.wait_s <= 20  # first look near the expected end, not after a fixed minute
 
     renderer.start(render.render_id, at=T0 + 1, progress=0.5)
@@ -68,14 +71,17 @@ def test_one_scene_from_submission_to_a_verified_copy(s3: S3Client, step: SceneS
 
     renderer.finish(render.render_id, at=T0 + 20)
     render = poll_render(render, renderer, now=lambda: T0 + 21)
-    assert render.status == "succeeded" and render.output is not None
+    assert render.status == "succeeded"
+    assert render.output is not None
 
     record = copy_output(step.model_copy(update={"render": render}), s3, renderer, now=lambda: T0 + 22)
     stored = s3.get_object(Bucket=BUCKET, Key=f"outputs/{JOB}/s1.mp4")
     body = stored["Body"].read()
-    assert body == renderer.video and stored["ContentType"] == "video/mp4"
+    assert body == renderer.video
+    assert stored["ContentType"] == "video/mp4"
     assert record.status is SceneStatus.SUCCEEDED
-    assert record.sha256 == hashlib.sha256(body).hexdigest() and record.size_bytes == len(body)
+    assert record.sha256 == hashlib.sha256(body).hexdigest()
+    assert record.size_bytes == len(body)
     assert (record.polls, record.copied_at, record.render_s, record.audio_seconds) == (2, T0 + 22, 3.0, 12.0)
     assert renderer.deleted == [render.render_id]
 
@@ -84,7 +90,8 @@ def test_resubmitting_after_a_lost_answer_returns_the_same_render(s3: S3Client, 
     renderer = FakeRenderer()
     first = render_scene(step, s3, renderer, now=lambda: T0)
     again = render_scene(step, s3, renderer, now=lambda: T0 + 3)
-    assert first.render_id == again.render_id and len(renderer.renders) == 1
+    assert first.render_id == again.render_id
+    assert len(renderer.renders) == 1
 
 
 def test_a_refused_request_is_a_named_error(s3: S3Client, step: SceneStep) -> None:

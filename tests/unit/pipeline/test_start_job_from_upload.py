@@ -60,18 +60,23 @@ def test_a_manifest_starts_its_job_once(s3: S3Client, sfn: tuple[SFNClient, str]
     assert start_job_from_upload(reupload, s3, client, arn, BUCKET).job_id != first.job_id  # a new version
 
 
-def test_an_invalid_manifest_is_refused_next_to_itself_and_cleared_by_a_fix(s3: S3Client, sfn: tuple[SFNClient, str]) -> None:
+def test_an_invalid_manifest_is_refused_next_to_itself_and_cleared_by_a_fix(
+    s3: S3Client, sfn: tuple[SFNClient, str]
+) -> None:
     client, arn = sfn
     bad = {"scenes": [{"name": "s1", "image": "s3://other-bucket/a.png", "audio": "a.wav"}], "colour": "red"}
     outcome = start_job_from_upload(upload(s3, "jobs/team/a.json", bad), s3, client, arn, BUCKET)
-    assert outcome.status == "refused" and outcome.error_key == "jobs/team/a.error.json"
+    assert outcome.status == "refused"
+    assert outcome.error_key == "jobs/team/a.error.json"
     error = json.loads(s3.get_object(Bucket=BUCKET, Key="jobs/team/a.error.json")["Body"].read())
-    assert error["error"] == "CloudBurst.InvalidJob" and "colour" in error["message"]
+    assert error["error"] == "CloudBurst.InvalidJob"
+    assert "colour" in error["message"]
     assert client.list_executions(stateMachineArn=arn)["executions"] == []
 
     outside = {"scenes": [{"name": "s1", "image": "s3://other-bucket/a.png", "audio": "a.wav"}]}
     refused = start_job_from_upload(upload(s3, "jobs/team/a.json", outside), s3, client, arn, BUCKET)
-    assert refused.message is not None and "outside the stack's bucket" in refused.message
+    assert refused.message is not None
+    assert "outside the stack's bucket" in refused.message
 
     fixed = start_job_from_upload(upload(s3, "jobs/team/a.json", GOOD), s3, client, arn, BUCKET)
     assert fixed.status == "started"
@@ -81,6 +86,8 @@ def test_an_invalid_manifest_is_refused_next_to_itself_and_cleared_by_a_fix(s3: 
 def test_not_json_is_refused_and_other_keys_are_ignored(s3: S3Client, sfn: tuple[SFNClient, str]) -> None:
     client, arn = sfn
     refused = start_job_from_upload(upload(s3, "jobs/x.json", b"{oops"), s3, client, arn, BUCKET)
-    assert refused.status == "refused" and refused.message is not None and "jobs/x.json: not valid JSON" in refused.message
+    assert refused.status == "refused"
+    assert refused.message is not None
+    assert "jobs/x.json: not valid JSON" in refused.message
     for key in ("jobs/x.error.json", "inputs/a.json", "jobs/readme.txt"):
         assert start_job_from_upload(upload(s3, key, GOOD), s3, client, arn, BUCKET).status == "ignored"

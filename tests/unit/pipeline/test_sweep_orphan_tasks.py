@@ -23,8 +23,16 @@ def test_old_cloudburst_tasks_are_stopped_and_nothing_else() -> None:
     ecs = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     lifetime = 3600
     with Stubber(ecs) as stubber:
-        stubber.add_response("list_tasks", {"taskArns": ["t/old", "t/young"], "nextToken": "n"}, {"cluster": CLUSTER, "desiredStatus": "RUNNING"})
-        stubber.add_response("list_tasks", {"taskArns": ["t/foreign"]}, {"cluster": CLUSTER, "desiredStatus": "RUNNING", "nextToken": "n"})
+        stubber.add_response(
+            "list_tasks",
+            {"taskArns": ["t/old", "t/young"], "nextToken": "n"},
+            {"cluster": CLUSTER, "desiredStatus": "RUNNING"},
+        )
+        stubber.add_response(
+            "list_tasks",
+            {"taskArns": ["t/foreign"]},
+            {"cluster": CLUSTER, "desiredStatus": "RUNNING", "nextToken": "n"},
+        )
         stubber.add_response(
             "describe_tasks",
             {
