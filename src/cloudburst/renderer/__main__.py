@@ -46,14 +46,26 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         loop = asyncio.get_running_loop()
-        handled = (signal.SIGTERM, signal.SIGINT)
-        for sig in handled:
+        for sig in HANDLED_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig)
+        for sig in _early_signals:  # arrived while starting up: act on them now
+            self._on_signal(sig)
         try:
             yield
         finally:
-            for sig in handled:
+            for sig in HANDLED_SIGNALS:
                 loop.remove_signal_handler(sig)
+                signal.signal(sig, _remember_signal)  # the exit is already under way; a late signal changes nothing
+
+
+HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_early_signals: list[signal.Signals] = []
+
+
+def _remember_signal(signum: int, _frame: object) -> None:
+    """Before the server runs (and after it stopped), a SIGTERM must not kill the process with a non-zero
+    status: remember it, and let the server act on it as soon as its loop runs."""
+    _early_signals.append(signal.Signals(signum))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -74,6 +86,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for sig in HANDLED_SIGNALS:
+        signal.signal(sig, _remember_signal)
     args = parse_args(argv)
     if args.export_openapi:
         from cloudburst.renderer.openapi import openapi_json  # noqa: PLC0415 - only this path needs it

@@ -85,6 +85,17 @@ def test_insecure_local_dev_starts_without_a_token_and_sigterm_exits_0(start_ren
     assert exit_entry(renderer)["exit_code"] == 0
 
 
+def test_sigterm_while_starting_up_still_exits_0(start_renderer: StartRenderer) -> None:
+    renderer = start_renderer(wait=False)
+    deadline = time.monotonic() + 20
+    while not (renderer.log_path.exists() and "renderer starting" in renderer.log_path.read_text()):
+        assert time.monotonic() < deadline, "the renderer never started"
+        time.sleep(0.01)
+    renderer.process.send_signal(signal.SIGTERM)
+    assert_clean_exit(renderer)
+    assert exit_entry(renderer)["reason"] == "received SIGTERM"
+
+
 def test_sigterm_mid_render_cancels_stops_ffmpeg_cleans_up_and_exits_0(
     start_renderer: StartRenderer, scene_urls: SceneUrls, long_audio: str
 ) -> None:
