@@ -12,7 +12,7 @@ from typing import IO, Any, Protocol
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from cloudburst.cli.formatting import human_bytes, outcome_line, status_line, usd, video_line
+from cloudburst.cli.formatting import human_bytes, outcome_line, status_line, usd, verification_line, video_line
 from cloudburst.client.downloads import DownloadedVideo
 from cloudburst.client.handle import JobEnded, JobEvent, JobHandle, SceneFailed, StatusUpdate, VideoArrived
 from cloudburst.client.status import JobStatus
@@ -95,7 +95,10 @@ class JsonDisplay:
         elif isinstance(event, SceneFailed):
             self.emit("scene_failed", {"scene": event.scene, "reason": event.reason})
         elif isinstance(event, JobEnded):
-            self.emit("finished", event.status.as_dict())
+            payload = event.status.as_dict()
+            payload["videos_downloaded"] = event.downloaded
+            payload["videos_unverified"] = list(event.unverified)
+            self.emit("finished", payload)
 
     def close(self) -> None:
         """Nothing to release: every line is flushed as it is written."""
@@ -142,6 +145,9 @@ class PlainDisplay:
             self._line(f"scene {event.scene} failed: {event.reason}")
         elif isinstance(event, JobEnded):
             self._line(outcome_line(event.status))
+            checked = verification_line(event.downloaded, event.unverified)
+            if checked:
+                self._line(checked)
 
     def close(self) -> None:
         """Nothing to release: every line is flushed as it is written."""
@@ -196,6 +202,9 @@ class RichDisplay:
             self._progress.stop()
             style = "green" if event.status.all_succeeded else "yellow" if event.status.ran_to_the_end else "red"
             self._console.print(f"[{style}]{outcome_line(event.status)}[/]")
+            checked = verification_line(event.downloaded, event.unverified)
+            if checked:
+                self._console.print(checked, style="yellow" if event.unverified else None)
 
     def close(self) -> None:
         self._progress.stop()

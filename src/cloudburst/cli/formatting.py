@@ -6,6 +6,8 @@ wording is unit-tested once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cloudburst.client.downloads import DownloadedVideo
 from cloudburst.client.status import JobStatus
 from cloudburst.models.report import Report
@@ -79,6 +81,16 @@ def outcome_line(status: JobStatus) -> str:
     if status.error:
         why = f": {status.error}" + (f" ({_first_line(status.cause)})" if status.cause else "")
     return f"Job {status.job_id} {status.state.value.lower().replace('_', ' ')}{why}."
+
+
+def verification_line(downloaded: int, unverified: Sequence[str]) -> str | None:
+    """How the downloaded videos were checked, or None when nothing was downloaded."""
+    if not downloaded:
+        return None
+    if not unverified:
+        return f"All {downloaded} videos match the SHA-256 the renderer recorded."
+    names = ", ".join(unverified[:5]) + (" ..." if len(unverified) > 5 else "")
+    return f"{len(unverified)} of {downloaded} videos could only be checked by size (no recorded SHA-256): {names}"
 
 
 def report_lines(report: Report) -> list[str]:

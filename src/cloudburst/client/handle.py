@@ -57,6 +57,8 @@ class SceneFailed:
 @dataclass(frozen=True)
 class JobEnded:
     status: JobStatus
+    downloaded: int = 0  # videos in the destination folder (when watching with one)
+    unverified: tuple[str, ...] = ()  # of those, scenes whose SHA-256 no record confirmed (sizes did match)
 
 
 JobEvent = StatusUpdate | VideoArrived | SceneFailed | JobEnded
@@ -154,7 +156,10 @@ class JobHandle:
                     reported_failures.add(scene)
                     yield SceneFailed(scene, reason)
             if status.finished:
-                yield JobEnded(status)
+                if downloader is None:
+                    yield JobEnded(status)
+                else:
+                    yield JobEnded(status, len(downloader.downloaded), tuple(downloader.unverified))
                 return
             time.sleep(interval)
 

@@ -39,7 +39,7 @@ def _events(tmp_path: Path) -> list[JobEvent]:
         StatusUpdate(_status(ExecutionState.RUNNING, 1, 5.0)),
         VideoArrived(video),
         SceneFailed("s2", "audio: cannot read the MP3 headers"),
-        JobEnded(_status(ExecutionState.FAILED, 1, 9.0, error="CloudBurst.ScenesFailed")),
+        JobEnded(_status(ExecutionState.FAILED, 1, 9.0, error="CloudBurst.ScenesFailed"), 1, ()),
     ]
 
 
@@ -74,6 +74,7 @@ def test_json_display_writes_one_parsable_object_per_line(tmp_path: Path) -> Non
         "downloaded_at": 105.0,
     }
     assert (lines[-1]["state"], lines[-1]["error"]) == ("FAILED", "CloudBurst.ScenesFailed")
+    assert (lines[-1]["videos_downloaded"], lines[-1]["videos_unverified"]) == (1, [])
 
 
 def test_plain_display_writes_a_line_per_change(tmp_path: Path) -> None:
@@ -89,6 +90,7 @@ def test_plain_display_writes_a_line_per_change(tmp_path: Path) -> None:
         f"video s1 → {tmp_path / 's1.mp4'} (2.0 KB, verified, +5.0 s)",
         "scene s2 failed: audio: cannot read the MP3 headers",
         "Job story-0123456789ab finished with 1 of 2 scenes failed (1 rendered).",
+        "All 1 videos match the SHA-256 the renderer recorded.",
     ]
 
 

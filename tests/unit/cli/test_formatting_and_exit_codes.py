@@ -16,6 +16,7 @@ from cloudburst.cli.formatting import (
     report_lines,
     status_line,
     usd,
+    verification_line,
     video_line,
 )
 from cloudburst.client.downloads import DownloadedVideo
@@ -72,6 +73,12 @@ def test_status_and_outcome_lines() -> None:
 def test_video_line(tmp_path: Path) -> None:
     video = DownloadedVideo("s1", tmp_path / "s1.mp4", 1_234_567, "0" * 64, 1008.0, 1009.5, verified=True)
     assert video_line(video, started_at=1000.0) == f"s1 → {tmp_path / 's1.mp4'} (1.2 MB, verified, +9.5 s)"
+
+
+def test_verification_line_says_how_videos_were_checked() -> None:
+    assert verification_line(0, ()) is None
+    assert verification_line(3, ()) == "All 3 videos match the SHA-256 the renderer recorded."
+    assert verification_line(3, ("s2",)) == ("1 of 3 videos could only be checked by size (no recorded SHA-256): s2")
 
 
 def test_report_lines_name_the_headline_figures() -> None:
