@@ -175,3 +175,21 @@ def test_renders_queue_in_order_and_the_next_inputs_download_while_one_renders(
     downloaded_at = fixture_server.hits_for("/flow/next-1.wav")[0].at
     assert downloaded_at < finished[0]["finished_at"], "the next scene's inputs arrived while the first rendered"
     assert finished[1]["timings"]["queued_s"] > 0
+
+
+def test_stub_mode_answers_a_valid_mp4_as_long_as_the_audio(
+    stub_renderer: Renderer, scene_urls: SceneUrls, tmp_path: Path
+) -> None:
+    starting = next(entry for entry in stub_renderer.logs() if entry["event"] == "renderer starting")
+    assert starting["stub_render"] is True
+    with stub_renderer.client() as client:
+        render_id = submit(client, scene_urls.inputs(), {}, scene="stubbed")
+        status = wait_status(client, render_id, "succeeded", "failed")
+        assert status["status"] == "succeeded", status
+        video = tmp_path / "stub.mp4"
+        video.write_bytes(client.get(f"/v1/renders/{render_id}/output").content)
+        assert client.delete(f"/v1/renders/{render_id}").status_code == 204
+    probe = ffprobe(video)
+    assert {stream["codec_type"] for stream in probe["streams"]} >= {"video"}
+    assert float(probe["format"]["duration"]) == pytest.approx(1.5, abs=0.1)
+    assert status["output"]["duration_s"] == pytest.approx(1.5, abs=0.1)
