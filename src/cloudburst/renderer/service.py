@@ -235,12 +235,12 @@ class RenderService:
         """Queue a render; returns its status and whether it is new (False: the idempotency key matched)."""
         with self._lock:
             self._last_activity = self._mono()
-            if self._closing:
-                raise ApiError(ErrorCode.SHUTTING_DOWN, "the renderer is shutting down and accepts no new renders")
             key = request.idempotency_key
             existing = self._renders.get(self._by_key.get(key, "")) if key else None
-            if existing is not None:
+            if existing is not None:  # a retry of an accepted request sees its render, even while shutting down
                 return existing.status(), False
+            if self._closing:
+                raise ApiError(ErrorCode.SHUTTING_DOWN, "the renderer is shutting down and accepts no new renders")
             if len(self._queue) >= self._settings.max_queued:
                 raise ApiError(
                     ErrorCode.QUEUE_FULL,

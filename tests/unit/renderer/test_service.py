@@ -351,6 +351,21 @@ def test_cancel_shutdown_cancels_everything_and_refuses_new_work(
     assert dirs(tmp_path / "work") == []
 
 
+def test_a_retry_during_shutdown_still_finds_its_render(
+    make_service: Callable[..., RenderService], pipeline: ScriptedPipeline
+) -> None:
+    pipeline.hold("accepted")
+    service = make_service()
+    first, _ = service.submit(request("accepted", key="k-1"))
+    service.close(ShutdownMode.DRAIN, "POST /v1/shutdown")
+    again, created = service.submit(request("accepted", key="k-1"))
+    assert not created
+    assert again.render_id == first.render_id
+    with pytest.raises(ApiError):
+        service.submit(request("new", key="k-2"))
+    pipeline.release["accepted"].set()
+
+
 def test_drain_shutdown_finishes_the_queue(
     make_service: Callable[..., RenderService], pipeline: ScriptedPipeline
 ) -> None:
