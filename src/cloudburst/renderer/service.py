@@ -108,8 +108,9 @@ class RenderJob:
         return self.state in (RenderState.QUEUED, RenderState.RUNNING)
 
     def status(self) -> RenderStatus:
-        queued_s = (self.started_mono or self.finished_mono or 0.0) - self.created_mono
-        total_s = self.finished_mono - self.created_mono if self.finished_mono is not None else None
+        left_queue = self.started_mono if self.started_mono is not None else self.finished_mono
+        queued_s = None if left_queue is None else left_queue - self.created_mono
+        total_s = None if self.finished_mono is None else self.finished_mono - self.created_mono
         result = self.result
         return RenderStatus(
             render_id=self.id,
@@ -120,7 +121,7 @@ class RenderJob:
             started_at=self.started_at,
             finished_at=self.finished_at,
             timings=Timings(
-                queued_s=_round(queued_s) if self.started_mono or self.finished_mono else None,
+                queued_s=_round(queued_s),
                 download_s=_round(self.download_s),
                 render_s=_round(self.render_s),
                 total_s=_round(total_s),
