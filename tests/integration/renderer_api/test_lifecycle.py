@@ -21,6 +21,8 @@ from tests.integration.renderer_api.conftest import (
     wav_bytes,
 )
 
+pytestmark = pytest.mark.slow  # each test starts and ends its own renderer process (2-5 s)
+
 LONG_OPTIONS = {"width": 640, "height": 360, "fps": 25, "effect": "zoom_in", "quality": {"preset": "medium"}}
 
 
