@@ -24,7 +24,7 @@ from tests.integration.renderer_api.conftest import (
 
 # Long and heavy enough (every frame moves, slow preset) that ffmpeg reports progress several times.
 LONG_OPTIONS = {"width": 640, "height": 360, "fps": 25, "effect": "zoom_in", "quality": {"preset": "medium"}}
-LONG_AUDIO_S = 6.0
+LONG_AUDIO_S = 8.0
 STATE_ORDER = ["queued", "running", "succeeded"]
 
 
