@@ -43,10 +43,12 @@ from cloudburst.local.ecs_runtime import EcsFaults, LocalEcsRuntime, TaskView, s
 from cloudburst.local.endpoint_server import EndpointServer
 from cloudburst.local.executions import ExecutionResult, wait_for_execution
 from cloudburst.local.lambda_dispatch import Invocation, LambdaDispatcher
+from cloudburst.local.lambda_output import routing_installed
+from cloudburst.local.s3_event_rules import S3EventRulesHook
 from cloudburst.local.s3_notifications import S3NotificationHook
 from cloudburst.local.stack_deploy import DeployedStack, StackDeployer
 from cloudburst.local.stack_names import StackIdentity
-from cloudburst.local.task_commands import PRODUCT_TASK_COMMANDS, TaskCommand
+from cloudburst.local.task_commands import PRODUCT_PARAMETERS, PRODUCT_TASK_COMMANDS, TaskCommand
 from cloudburst.local.template import TemplateError, load_template
 
 DEFAULT_STACK_NAME: Final = "cloudburst-local"
@@ -85,7 +87,7 @@ class LocalCloud:
         run_dir: where task logs and the local cloud's log go (default `runs/local-<time>-<id>`).
         time_scale: Retry intervals and Wait states last `time_scale` times their real length (tests use < 1).
         task_commands: how each task definition (by logical id) runs locally (default: the renderer).
-        parameters: template parameter overrides.
+        parameters: template parameter overrides (the renderer image needs none: see `PRODUCT_PARAMETERS`).
         stack_name: the stack's name, which resource names start with.
         sync_poll_seconds: how often a `.sync` ECS state checks its task.
         stop_grace_seconds: at close, how long running tasks get between SIGTERM and SIGKILL.
@@ -158,6 +160,9 @@ class LocalCloud:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         stack.enter_context(_run_log(self.run_dir / "local-cloud.log"))
         stack.enter_context(_quiet_loggers())
+        lambda_log = stack.enter_context((self.run_dir / "lambdas.log").open("a", encoding="utf-8", buffering=1))
+        stack.enter_context(routing_installed())
+        self._dispatcher.output = lambda_log
         moto_patches.install(self._patch_settings, self._disabled_patches)
         stack.callback(moto_patches.uninstall)
         self._dispatcher.install()
@@ -178,11 +183,17 @@ class LocalCloud:
         notifications = S3NotificationHook(self._dispatcher)
         notifications.install()
         stack.callback(notifications.uninstall)
+        declared = template.section("Parameters")
+        parameters = {name: value for name, value in PRODUCT_PARAMETERS.items() if name in declared}
+        parameters.update(self._parameters)
         deployed = StackDeployer(
-            template, StackIdentity(self._stack_name, self.region, self.account_id), self._dispatcher, self._parameters
+            template, StackIdentity(self._stack_name, self.region, self.account_id), self._dispatcher, parameters
         ).deploy()
         self._stack = deployed
         stack.enter_context(overlay(deployed.function_environment))
+        rules = S3EventRulesHook(self._dispatcher, deployed.event_routes)
+        rules.install()
+        stack.callback(rules.uninstall)
         self._ecs = LocalEcsRuntime(
             commands_by_family=self._commands_by_family(deployed),
             log_dir=self.run_dir / "tasks",
@@ -288,23 +299,30 @@ class LocalCloud:
 
 
 class _run_log:  # noqa: N801 - used like contextlib's lower-case context managers
-    """Our own log lines (not moto's) go to the run directory while the cloud runs."""
+    """While the cloud runs, its own log lines go to the run directory, and only warnings reach the terminal
+    (marked as the local cloud's): the caller's logging setup does not decide what we print."""
 
     def __init__(self, path: Path) -> None:
-        self._handler = logging.FileHandler(path, encoding="utf-8")
-        self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self._file = logging.FileHandler(path, encoding="utf-8")
+        self._file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        self._terminal = logging.StreamHandler()
+        self._terminal.setLevel(logging.WARNING)
+        self._terminal.setFormatter(logging.Formatter("local cloud: %(message)s"))
         self._logger = logging.getLogger("cloudburst.local")
-        self._level = self._logger.level
+        self._saved = (self._logger.level, self._logger.propagate)
 
     def __enter__(self) -> None:
-        self._logger.addHandler(self._handler)
-        if self._logger.getEffectiveLevel() > logging.INFO:
-            self._logger.setLevel(logging.INFO)
+        self._logger.addHandler(self._file)
+        self._logger.addHandler(self._terminal)
+        self._logger.setLevel(logging.INFO)
+        self._logger.propagate = False
 
     def __exit__(self, *_: object) -> None:
-        self._logger.removeHandler(self._handler)
-        self._logger.setLevel(self._level)
-        self._handler.close()
+        self._logger.removeHandler(self._file)
+        self._logger.removeHandler(self._terminal)
+        self._logger.setLevel(self._saved[0])
+        self._logger.propagate = self._saved[1]
+        self._file.close()
 
 
 class _quiet_loggers:  # noqa: N801

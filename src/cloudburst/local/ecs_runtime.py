@@ -273,7 +273,9 @@ class LocalEcsRuntime:
             self._fail_to_start(task, local, f"no local command is configured for task definition family {family!r}")
             return
         try:
-            environment = self._environment(task, container, overrides, command, address)
+            environment = self._environment(
+                task, container, overrides, command=command, address=address, task_dir=self._log_dir / local.task_id
+            )
         except Exception as exc:  # noqa: BLE001 - ECS reports any secret/config failure as a failure to start
             self._fail_to_start(task, local, f"ResourceInitializationError: {exc}")
             return
@@ -300,8 +302,10 @@ class LocalEcsRuntime:
         task: Any,
         container: Mapping[str, Any],
         overrides: Mapping[str, Any],
+        *,
         command: TaskCommand,
         address: TaskAddress,
+        task_dir: Path,
     ) -> dict[str, str]:
         """The container's environment as ECS builds it, on top of this machine's basics (PATH, HOME...)."""
         environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
@@ -314,7 +318,8 @@ class LocalEcsRuntime:
             if override.get("name") in (None, container.get("name")):
                 for pair in override.get("environment") or []:
                     environment[pair["name"]] = str(pair["value"])
-        environment.update(command.env)
+        task_dir.mkdir(parents=True, exist_ok=True)
+        environment.update(command.resolved_env(task_dir))
         environment.update(
             {
                 "HOST": address.host,

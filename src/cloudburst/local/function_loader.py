@@ -11,14 +11,17 @@ import importlib
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from cloudburst.local.aws_env import overlay
 from cloudburst.local.lambda_dispatch import LambdaHandler
+from cloudburst.local.lambda_output import routed_to
 from cloudburst.local.template import TemplateError
 
 
-def load_handler(code_dir: Path, handler: str, environment: Mapping[str, str], function: str) -> LambdaHandler:
+def load_handler(
+    code_dir: Path, handler: str, environment: Mapping[str, str], function: str, output: TextIO | None = None
+) -> LambdaHandler:
     """The callable named by `handler` (`module.function` or `package.module.function`) under `code_dir`."""
     module_name, _, attribute = handler.rpartition(".")
     if not module_name or not attribute:
@@ -27,7 +30,7 @@ def load_handler(code_dir: Path, handler: str, environment: Mapping[str, str], f
         raise TemplateError(f"{function}: CodeUri {code_dir} is not a folder")
     if str(code_dir) not in sys.path:
         sys.path.insert(0, str(code_dir))
-    with overlay(dict(environment)):
+    with overlay(dict(environment)), routed_to(output):
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from io import BytesIO
-from typing import Any, Final
+from typing import Any, Final, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import botocore.handlers
@@ -31,6 +31,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.compat import HTTPHeaders
 
 from cloudburst.local.aws_env import LOCAL_ACCOUNT_ID, LOCAL_REGION
+from cloudburst.local.lambda_output import routed_to
 
 INVOKE_EVENT: Final = "before-send.lambda.Invoke"
 MAX_SYNC_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
@@ -88,16 +89,17 @@ class _Outcome:
 class _HandlerRun:
     """One call of a handler, run on its own thread so the caller can stop waiting at the function's Timeout."""
 
-    def __init__(self, handler: LambdaHandler, event: Any, context: LambdaContext) -> None:
-        self._handler, self._event, self._context = handler, event, context
+    def __init__(self, handler: LambdaHandler, event: Any, context: LambdaContext, output: TextIO | None) -> None:
+        self._handler, self._event, self._context, self._output = handler, event, context, output
         self.result: Any = None
         self.error: BaseException | None = None
 
     def __call__(self) -> None:
-        try:
-            self.result = self._handler(self._event, self._context)
-        except Exception as exc:  # noqa: BLE001 - the Lambda runtime turns any exception into an error payload
-            self.error = exc
+        with routed_to(self._output):
+            try:
+                self.result = self._handler(self._event, self._context)
+            except Exception as exc:  # noqa: BLE001 - the Lambda runtime turns any exception into an error payload
+                self.error = exc
 
 
 class _Body(BytesIO):
@@ -150,6 +152,8 @@ class LambdaDispatcher:
         self._invocations: list[Invocation] = []
         self._lock = threading.Lock()
         self._async_threads: list[threading.Thread] = []
+        self.output: TextIO | None = None
+        """Where handlers' stdout and stderr go (the run's Lambda log); None leaves them alone."""
 
     # -- registry ------------------------------------------------------------------------------------------
     def register(self, function: LocalFunction) -> None:
@@ -222,7 +226,7 @@ class LambdaDispatcher:
             log_group_name=f"/aws/lambda/{function.name}",
         )
         started, clock = time.time(), time.perf_counter()
-        run = _HandlerRun(function.handler, event, context)
+        run = _HandlerRun(function.handler, event, context, self.output)
         runner = threading.Thread(target=run, name=f"lambda-{function.name}", daemon=True)
         runner.start()
         runner.join(function.timeout_seconds)

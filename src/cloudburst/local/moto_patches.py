@@ -25,7 +25,13 @@ from typing import Any, Final
 
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_module
 import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback as callback
-from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType, TaskFailedEventDetails
+from botocore.exceptions import ClientError
+from moto.stepfunctions.parser.api import (
+    ExecutionFailedEventDetails,
+    HistoryEventType,
+    LambdaFunctionFailedEventDetails,
+    TaskFailedEventDetails,
+)
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -36,6 +42,7 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
     DistributedItemProcessorWorker,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.result_writer_decl import ResultWriter
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
@@ -46,8 +53,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (
     StateTaskServiceLambda,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
@@ -60,6 +69,7 @@ PINNED_MOTO_VERSION: Final = "5.2.5"
 _task_service: Any = StateTaskService
 _ecs_service: Any = StateTaskServiceEcs
 _lambda_service: Any = StateTaskServiceLambda
+_lambda_resource: Any = StateTaskLambda
 _wait_function: Any = WaitFunction
 _callback_module: Any = callback
 _retrier_module: Any = retrier_module
@@ -67,6 +77,8 @@ _json_path_module: Any = json_path
 _new_boto_client: Any = boto_client_for
 _event_details: Any = EventDetails
 _distributed_worker: Any = DistributedItemProcessorWorker
+_asl_parser: Any = AmazonStateLanguageParser
+_result_writer: Any = ResultWriter
 
 _LOG = logging.getLogger(__name__)
 
@@ -333,11 +345,14 @@ def _revert_ecs_stop_on_cancel() -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# 7. A Lambda function error without `errorType` (a crash, a timeout, a payload that is not an error object)
-# is `Lambda.Unknown` on AWS; moto names it `Exception`.
+# 7. Lambda error names. A function error without `errorType` (a crash, a timeout, a payload that is not an error
+# object) is `Lambda.Unknown` on AWS, and a Lambda service error is `Lambda.<its code>` (the state machine
+# retries `Lambda.ServiceException`, `Lambda.TooManyRequestsException`...). moto names the first `Exception`,
+# and for the `arn:aws:lambda:...:function:x` resource form names service errors `Exception` too.
 # --------------------------------------------------------------------------------------------------------------
 
-_ORIGINAL_LAMBDA_FROM_ERROR: Final = _lambda_service._from_error
+_ORIGINAL_LAMBDA_SERVICE_FROM_ERROR: Final = _lambda_service._from_error
+_ORIGINAL_LAMBDA_RESOURCE_FROM_ERROR: Final = _lambda_resource._from_error
 LAMBDA_UNKNOWN_CAUSE: Final = (
     "The cause could not be determined because Lambda did not return an error type. Returned payload: {payload}"
 )
@@ -353,18 +368,46 @@ def payload_error_type(payload: str) -> str | None:
     return error_type if isinstance(error_type, str) and error_type else None
 
 
-def _lambda_from_error(self: Any, env: Any, ex: Exception) -> Any:
+def lambda_error_name(ex: Exception) -> tuple[str, str] | None:
+    """(error, cause) as AWS names a failed Lambda call, for the cases moto names differently."""
     if isinstance(ex, lambda_eval_utils.LambdaFunctionErrorException) and payload_error_type(ex.payload) is None:
-        return _task_failed(self, env, "Lambda.Unknown", LAMBDA_UNKNOWN_CAUSE.format(payload=ex.payload)).failure_event
-    return _ORIGINAL_LAMBDA_FROM_ERROR(self, env, ex)
+        return "Lambda.Unknown", LAMBDA_UNKNOWN_CAUSE.format(payload=ex.payload)
+    if isinstance(ex, ClientError):
+        error = ex.response.get("Error", {})
+        return f"Lambda.{error.get('Code', 'Unknown')}", str(error.get("Message", ""))
+    return None
 
 
-def _apply_lambda_unknown() -> None:
-    _lambda_service._from_error = _lambda_from_error
+def _lambda_service_from_error(self: Any, env: Any, ex: Exception) -> Any:
+    named = lambda_error_name(ex)
+    if named is not None and not isinstance(ex, ClientError):  # moto names service errors right here
+        return _task_failed(self, env, *named).failure_event
+    return _ORIGINAL_LAMBDA_SERVICE_FROM_ERROR(self, env, ex)
 
 
-def _revert_lambda_unknown() -> None:
-    _lambda_service._from_error = _ORIGINAL_LAMBDA_FROM_ERROR
+def _lambda_resource_from_error(self: Any, env: Any, ex: Exception) -> Any:
+    named = lambda_error_name(ex)
+    if named is None:
+        return _ORIGINAL_LAMBDA_RESOURCE_FROM_ERROR(self, env, ex)
+    error, cause = named
+    return FailureEvent(
+        env=env,
+        error_name=CustomErrorName(error),
+        event_type=HistoryEventType.LambdaFunctionFailed,
+        event_details=_event_details(
+            lambdaFunctionFailedEventDetails=LambdaFunctionFailedEventDetails(error=error, cause=cause)
+        ),
+    )
+
+
+def _apply_lambda_error_names() -> None:
+    _lambda_service._from_error = _lambda_service_from_error
+    _lambda_resource._from_error = _lambda_resource_from_error
+
+
+def _revert_lambda_error_names() -> None:
+    _lambda_service._from_error = _ORIGINAL_LAMBDA_SERVICE_FROM_ERROR
+    _lambda_resource._from_error = _ORIGINAL_LAMBDA_RESOURCE_FROM_ERROR
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -418,7 +461,62 @@ def _revert_distributed_map_failures() -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# 9. Speed and time: the `.sync` poll interval is a hard-coded 0.5 s (AWS reacts to ECS events within about a
+# 9. `"ToleratedFailurePercentage": 100` is valid ASL (a number from 0 to 100), but moto's grammar accepts only a
+# decimal literal there (`100.0`): an integer fails CreateStateMachine with `ASLParserException ... no viable
+# alternative`. Patched by writing such an integer as the same number with a decimal point before parsing.
+# --------------------------------------------------------------------------------------------------------------
+
+_ORIGINAL_ASL_PARSE: Final = _asl_parser.__dict__["parse"]
+_INTEGER_PERCENTAGE: Final = re.compile(r'("ToleratedFailurePercentage"\s*:\s*)(-?\d+)(?=\s*[,}])')
+
+
+def decimal_percentages(definition: str) -> str:
+    """The definition with integer `ToleratedFailurePercentage` values written as decimals (100 -> 100.0)."""
+    return _INTEGER_PERCENTAGE.sub(r"\1\2.0", definition)
+
+
+def _parse_with_decimal_percentages(definition: str) -> Any:
+    return _ORIGINAL_ASL_PARSE.__func__(decimal_percentages(definition))
+
+
+def _apply_integer_percentages() -> None:
+    _asl_parser.parse = staticmethod(_parse_with_decimal_percentages)
+
+
+def _revert_integer_percentages() -> None:
+    _asl_parser.parse = _ORIGINAL_ASL_PARSE
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 10. A Distributed Map's `ResultWriter.Parameters` (`"Bucket.$": "$.bucket"`) read the Map state's input, like
+# its ItemReader's; moto evaluates them against the Map's results list, so any path fails with
+# `States.Runtime ... could not be found in the input '[...results...]'` after every batch has run.
+# --------------------------------------------------------------------------------------------------------------
+
+_ORIGINAL_RESULT_WRITER_EVAL_BODY: Final = _result_writer._eval_body
+
+
+def _result_writer_eval_body(self: Any, env: Any) -> None:
+    results = env.stack.pop()
+    env.stack.append(env.states.get_input())
+    self.parargs.eval(env=env)
+    parameters = env.stack.pop()
+    env.stack.pop()
+    env.stack.append(results)
+    env.stack.append(parameters)
+    self.resource_eval.eval_resource(env=env)
+
+
+def _apply_result_writer_input() -> None:
+    _result_writer._eval_body = _result_writer_eval_body
+
+
+def _revert_result_writer_input() -> None:
+    _result_writer._eval_body = _ORIGINAL_RESULT_WRITER_EVAL_BODY
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 11. Speed and time: the `.sync` poll interval is a hard-coded 0.5 s (AWS reacts to ECS events within about a
 # second, but locally a task's end is visible at once), and tests compress Retry intervals and Wait states.
 # --------------------------------------------------------------------------------------------------------------
 
@@ -508,11 +606,11 @@ PATCHES: Final[tuple[MotoPatch, ...]] = (
         revert=_revert_ecs_stop_on_cancel,
     ),
     MotoPatch(
-        name="lambda-unknown",
-        upstream="none filed (moto 5.2.5); AWS: Step Functions error handling, Lambda.Unknown",
-        aws_behaviour="a function error without errorType is named Lambda.Unknown",
-        apply=_apply_lambda_unknown,
-        revert=_revert_lambda_unknown,
+        name="lambda-error-names",
+        upstream="none filed (moto 5.2.5); AWS: Step Functions error handling (Lambda.Unknown, Lambda.*)",
+        aws_behaviour="a function error without errorType is Lambda.Unknown; a service error is Lambda.<code>",
+        apply=_apply_lambda_error_names,
+        revert=_revert_lambda_error_names,
     ),
     MotoPatch(
         name="distributed-map-tolerated-failures",
@@ -520,6 +618,20 @@ PATCHES: Final[tuple[MotoPatch, ...]] = (
         aws_behaviour="a Distributed Map fails with States.ExceedToleratedFailureThreshold when children fail",
         apply=_apply_distributed_map_failures,
         revert=_revert_distributed_map_failures,
+    ),
+    MotoPatch(
+        name="integer-tolerated-failure-percentage",
+        upstream="none filed (moto 5.2.5 grammar: tolerated_failure_percentage_number takes NUMBER, not INT)",
+        aws_behaviour='"ToleratedFailurePercentage": 100 is accepted',
+        apply=_apply_integer_percentages,
+        revert=_revert_integer_percentages,
+    ),
+    MotoPatch(
+        name="result-writer-reads-state-input",
+        upstream="none filed (moto 5.2.5 result_writer_decl.py evaluates Parameters against the results)",
+        aws_behaviour="ResultWriter Parameters paths are read from the Map state's input",
+        apply=_apply_result_writer_input,
+        revert=_revert_result_writer_input,
     ),
     MotoPatch(
         name="sync-poll-interval",

@@ -15,7 +15,6 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 import boto3
@@ -24,6 +23,7 @@ from cloudburst.local.boto_shapes import to_api_members
 from cloudburst.local.function_loader import load_handler
 from cloudburst.local.intrinsics import Resolver, StackValues
 from cloudburst.local.lambda_dispatch import LambdaDispatcher, LocalFunction
+from cloudburst.local.s3_event_rules import EventRoute
 from cloudburst.local.stack_names import (
     NetworkDefaults,
     StackIdentity,
@@ -46,6 +46,7 @@ _CREATED_TYPES: Final = (
     "AWS::SSM::Parameter",
     "AWS::S3::Bucket",
     "AWS::ECS::Cluster",
+    "AWS::ECS::ClusterCapacityProviderAssociations",
     "AWS::ECS::TaskDefinition",
     *_FUNCTION_TYPES,
     *_STATE_MACHINE_TYPES,
@@ -65,6 +66,7 @@ class DeployedStack:
     state_machines: dict[str, str] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)
     function_environment: dict[str, str] = field(default_factory=dict)
+    event_routes: list[EventRoute] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
 
     def physical_id(self, logical_id: str) -> Any:
@@ -113,7 +115,12 @@ class StackDeployer:
             resource_type = str(resource.get("Type"))
             if resource_type not in _CREATED_TYPES and resource_type not in _NAMED_ONLY_TYPES:
                 deployed.skipped[logical_id] = resource_type
-        self._connect_s3_events(enabled, resolver)
+        self._connect_bucket_notifications(enabled, resolver)
+        deployed.event_routes = self._event_routes(enabled, resolver)
+        for logical_id, resource in enabled.items():
+            for event_name, event in _function_events(resource):
+                if event.get("Type") not in ("S3", "EventBridgeRule"):
+                    deployed.skipped[f"{logical_id}.{event_name}"] = f"event {event.get('Type')} (not run locally)"
         deployed.outputs = self._outputs(resolver)
         return deployed
 
@@ -123,7 +130,7 @@ class StackDeployer:
         try:
             raw = dict(resource.get("Properties") or {})
             if resource_type == "AWS::Serverless::Function":
-                raw = {**self.template.function_globals(), **raw}
+                raw = merge_globals(self.template.function_globals(), raw)
             properties = resolver.resolve(raw)
             if resource_type == "AWS::SecretsManager::Secret":
                 self._secret(logical_id, properties)
@@ -137,6 +144,9 @@ class StackDeployer:
                 stack.buckets[logical_id] = name
             elif resource_type == "AWS::ECS::Cluster":
                 self._cluster(str(stack.physical_id(logical_id)), properties)
+            elif resource_type == "AWS::ECS::ClusterCapacityProviderAssociations":
+                request = to_api_members("ecs", "put_cluster_capacity_providers", dict(properties))
+                boto3.client("ecs", region_name=self.stack.region).put_cluster_capacity_providers(**request)
             elif resource_type == "AWS::ECS::TaskDefinition":
                 stack.task_families[logical_id] = self._task_definition(logical_id, properties)
             elif resource_type in _FUNCTION_TYPES:
@@ -187,7 +197,8 @@ class StackDeployer:
         handler_name = properties.get("Handler")
         if not isinstance(code_uri, str) or not isinstance(handler_name, str):
             raise TemplateError("a function needs a local CodeUri folder and a Handler to run locally")
-        handler = load_handler((self.template.root / code_uri).resolve(), handler_name, environment, logical_id)
+        code_dir = (self.template.root / code_uri).resolve()
+        handler = load_handler(code_dir, handler_name, environment, logical_id, self.dispatcher.output)
         function = LocalFunction(
             name=name,
             logical_id=logical_id,
@@ -242,32 +253,53 @@ class StackDeployer:
         raise TemplateError("a state machine needs DefinitionUri, Definition or DefinitionString")
 
     # -- wiring between resources --------------------------------------------------------------------------
-    def _connect_s3_events(self, resources: Mapping[str, Mapping[str, Any]], resolver: Resolver) -> None:
-        """A SAM function's `Events: {Type: S3}` becomes the bucket's Lambda notification, as SAM deploys it."""
-        by_bucket: dict[str, list[dict[str, Any]]] = {}
+    def _connect_bucket_notifications(self, resources: Mapping[str, Mapping[str, Any]], resolver: Resolver) -> None:
+        """Bucket notifications as SAM deploys them: a function's `Events: {Type: S3}` becomes a Lambda
+        notification of its bucket, and `EventBridgeConfiguration` turns on the bucket's EventBridge events."""
+        configurations: dict[str, dict[str, Any]] = {}
         for logical_id, resource in resources.items():
-            if resource.get("Type") != "AWS::Serverless::Function":
+            if resource.get("Type") != "AWS::S3::Bucket":
                 continue
-            for event_name, event in ((resource.get("Properties") or {}).get("Events") or {}).items():
+            notification = resolver.resolve((resource.get("Properties") or {}).get("NotificationConfiguration") or {})
+            if (notification.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled") in (True, "true"):
+                bucket = str(resolver.values.refs[logical_id])
+                configurations.setdefault(bucket, {})["EventBridgeConfiguration"] = {}
+        for logical_id, resource in resources.items():
+            for event_name, event in _function_events(resource):
                 if event.get("Type") != "S3":
                     continue
-                event_properties = resolver.resolve(event.get("Properties") or {})
-                events = event_properties.get("Events")
-                configuration: dict[str, Any] = {
+                properties = resolver.resolve(event.get("Properties") or {})
+                events = properties.get("Events")
+                lambda_configuration: dict[str, Any] = {
                     "Id": f"{logical_id}{event_name}",
                     "LambdaFunctionArn": resolver.values.attributes[(logical_id, "Arn")],
                     "Events": events if isinstance(events, list) else [events],
                 }
-                if "Filter" in event_properties:
-                    configuration["Filter"] = {
-                        "Key": {"FilterRules": event_properties["Filter"].get("S3Key", {}).get("Rules", [])}
-                    }
-                by_bucket.setdefault(str(event_properties["Bucket"]), []).append(configuration)
+                if "Filter" in properties:
+                    rules = properties["Filter"].get("S3Key", {}).get("Rules", [])
+                    lambda_configuration["Filter"] = {"Key": {"FilterRules": rules}}
+                bucket_configuration = configurations.setdefault(str(properties["Bucket"]), {})
+                bucket_configuration.setdefault("LambdaFunctionConfigurations", []).append(lambda_configuration)
         s3: Any = boto3.client("s3", region_name=self.stack.region)
-        for bucket, configurations in by_bucket.items():
-            s3.put_bucket_notification_configuration(
-                Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": configurations}
-            )
+        for bucket, configuration in configurations.items():
+            s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=configuration)
+
+    def _event_routes(self, resources: Mapping[str, Mapping[str, Any]], resolver: Resolver) -> list[EventRoute]:
+        """EventBridge rules whose targets are functions: SAM `EventBridgeRule` events and `AWS::Events::Rule`."""
+        routes: list[EventRoute] = []
+        for logical_id, resource in resources.items():
+            for event_name, event in _function_events(resource):
+                if event.get("Type") == "EventBridgeRule":
+                    properties = resolver.resolve(event.get("Properties") or {})
+                    name = str(resolver.values.refs[logical_id])
+                    routes.append(EventRoute(f"{logical_id}.{event_name}", properties.get("Pattern") or {}, name))
+            if resource.get("Type") == "AWS::Events::Rule":
+                properties = resolver.resolve(resource.get("Properties") or {})
+                for target in properties.get("Targets") or []:
+                    arn = str(target.get("Arn", ""))
+                    if ":lambda:" in arn and properties.get("EventPattern"):
+                        routes.append(EventRoute(logical_id, properties["EventPattern"], arn.split(":")[6]))
+        return routes
 
     def _outputs(self, resolver: Resolver) -> dict[str, Any]:
         outputs: dict[str, Any] = {}
@@ -295,5 +327,25 @@ def substitute_definition(definition: str, substitutions: Mapping[str, Any]) -> 
     return _PLACEHOLDER.sub(replace, definition)
 
 
-def code_folder(template: Template, code_uri: str) -> Path:
-    return (template.root / code_uri).resolve()
+def merge_globals(globals_: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Any]:
+    """SAM's Globals rules: maps merge (the resource wins key by key), lists add up, other values are replaced."""
+    merged = dict(globals_)
+    for key, value in properties.items():
+        current = merged.get(key)
+        if isinstance(current, Mapping) and isinstance(value, Mapping) and not _is_intrinsic(value):
+            merged[key] = merge_globals(current, value)
+        elif isinstance(current, list) and isinstance(value, list):
+            merged[key] = [*current, *value]
+        else:
+            merged[key] = value
+    return merged
+
+
+def _is_intrinsic(value: Mapping[str, Any]) -> bool:
+    return (len(value) == 1 and next(iter(value)) in ("Ref", "Condition")) or next(iter(value), "").startswith("Fn::")
+
+
+def _function_events(resource: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    if resource.get("Type") != "AWS::Serverless::Function":
+        return []
+    return list(((resource.get("Properties") or {}).get("Events") or {}).items())

@@ -26,7 +26,8 @@ class Readiness(StrEnum):
 @dataclass(frozen=True)
 class TaskCommand:
     """The program that plays a task definition's container. `{host}` and `{port}` in `argv` are replaced by
-    the task's address; `env` is added on top of the container's environment (for local-only settings)."""
+    the task's address; `env` is added on top of the container's environment (for local-only settings), with
+    `{task_dir}` replaced by a folder of the task's own in the run directory."""
 
     argv: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
@@ -36,11 +37,21 @@ class TaskCommand:
     def resolved_argv(self, host: str, port: int) -> list[str]:
         return [part.replace("{host}", host).replace("{port}", str(port)) for part in self.argv]
 
+    def resolved_env(self, task_dir: Path) -> dict[str, str]:
+        return {name: value.replace("{task_dir}", str(task_dir)) for name, value in self.env.items()}
 
-RENDERER_TASK_DEFINITION: Final = "RendererTaskDefinition"
-"""The renderer's task definition in `template.yaml`."""
 
-PRODUCT_TASK_COMMANDS: Final[Mapping[str, TaskCommand]] = {
-    RENDERER_TASK_DEFINITION: TaskCommand(argv=(sys.executable, "-m", "cloudburst.renderer")),
-}
+RENDERER_TASK_DEFINITIONS: Final = ("RendererTaskDefinitionX86", "RendererTaskDefinitionArm64")
+"""The renderer's task definitions in `template.yaml` (one per CPU architecture; locally both run natively)."""
+
+RENDERER: Final = TaskCommand(
+    argv=(sys.executable, "-m", "cloudburst.renderer"),
+    # The image's WORK_DIR is per container; local tasks share a disk, so each gets its own.
+    env={"WORK_DIR": "{task_dir}/work"},
+)
+
+PRODUCT_TASK_COMMANDS: Final[Mapping[str, TaskCommand]] = dict.fromkeys(RENDERER_TASK_DEFINITIONS, RENDERER)
 """The product's mapping: the renderer container is the renderer program from this installation."""
+
+PRODUCT_PARAMETERS: Final[Mapping[str, str]] = {"RendererImageUri": "cloudburst-renderer:local"}
+"""Template parameters that only matter on AWS: the renderer image, which the local command stands in for."""

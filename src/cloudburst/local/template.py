@@ -31,6 +31,13 @@ _SHORT_FUNCTIONS: Final = (
     "Transform",
     "ToJsonString",
     "Length",
+    # Rules-section functions: read so the template loads; the local cloud does not evaluate Rules.
+    "Contains",
+    "EachMemberEquals",
+    "EachMemberIn",
+    "RefAll",
+    "ValueOf",
+    "ValueOfAll",
 )
 
 
