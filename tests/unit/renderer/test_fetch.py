@@ -6,6 +6,7 @@ exercised on its own, fast and deterministically.
 
 from __future__ import annotations
 
+import gzip
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -234,3 +235,22 @@ def test_status_classification() -> None:
     assert classify_status(200, "image", "u") is None
     assert isinstance(classify_status(403, "image", "u"), FetchError)
     assert not isinstance(classify_status(599, "image", "u"), FetchError | type(None))
+
+
+def test_a_content_encoded_body_is_decoded_and_counted_decoded(tmp_path: Path) -> None:
+    compressed = gzip.compress(WAV)
+
+    def handler(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=compressed, headers={"Content-Encoding": "gzip", "Content-Length": str(len(compressed))}
+        )
+
+    assert _fetch(handler, tmp_path).read_bytes() == WAV
+
+
+def test_a_body_shorter_than_declared_is_retried(tmp_path: Path) -> None:
+    answers = [
+        httpx.Response(200, content=WAV[:50], headers={"Content-Length": str(len(WAV))}),
+        httpx.Response(200, content=WAV),
+    ]
+    assert _fetch(lambda _: answers.pop(0), tmp_path).read_bytes() == WAV
