@@ -82,6 +82,15 @@ def measure_audio(audio: SniffedInput, *, max_seconds: float, cancel: Cancel | N
     return seconds
 
 
+FAST_CODER_MIN_KBPS = 96
+
+
+def aac_coder_args(bitrate_kbps: int) -> list[str]:
+    """ffmpeg's `fast` AAC coder at 96 kb/s and above: its documentation calls it better and much faster than
+    the default at higher bitrates (about twice as fast on speech here); below that the default is better."""
+    return ["-aac_coder", "fast"] if bitrate_kbps >= FAST_CODER_MIN_KBPS else []
+
+
 def encode_audio(
     audio: SniffedInput,
     target: Path,
@@ -98,7 +107,7 @@ def encode_audio(
             "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1",
             "-t", f"{max_seconds + 1:.3f}",
             "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE),
-            "-c:a", "aac", "-b:a", f"{bitrate_kbps}k",
+            "-c:a", "aac", *aac_coder_args(bitrate_kbps), "-b:a", f"{bitrate_kbps}k",
             "-f", "mp4", "-y", file_url(target),
         ],
         label="audio encode",

@@ -84,15 +84,27 @@ def to_u8(values: F32) -> U8:
     return np.asarray(np.clip(values + 0.5, 0, 255), dtype=np.uint8)
 
 
+_CHROMA_KERNEL = np.array([[1, 2, 1], [1, 2, 1]], dtype=np.float32) / 8.0
+"""`subsample_420` as a filter: rows 2j and 2j+1, columns 2i-1, 2i, 2i+1 weighted 1-2-1."""
+
+
 def rgb_to_nv12(rgb: U8) -> Nv12:
-    """An RGB picture with even width and height → NV12 planes."""
+    """An RGB picture with even width and height → NV12 planes.
+
+    The whole-picture path works in 8 bits with OpenCV (about 20 ms for a 2.7-megapixel base, against 150 ms
+    in float numpy); chroma is rounded once before the 4:2:0 filter, an error below half a code value.
+    """
     height, width = rgb.shape[:2]
     if width % 2 or height % 2:
         raise ValueError(f"NV12 needs even sizes, got {width}x{height}")
-    ycc = rgb_to_ycbcr(rgb)
-    y = to_u8(ycc[..., 0])
-    uv = to_u8(subsample_420(ycc[..., 1:3]))
-    return Nv12(np.ascontiguousarray(y), np.ascontiguousarray(uv))
+    matrix = np.hstack([_MATRIX, _OFFSETS[:, None]]).astype(np.float32)
+    ycc = np.asarray(cv2.transform(rgb, matrix), dtype=np.uint8)
+    y = np.ascontiguousarray(ycc[..., 0])
+    filtered = cv2.filter2D(
+        np.ascontiguousarray(ycc[..., 1:3]), -1, _CHROMA_KERNEL, anchor=(1, 0), borderType=cv2.BORDER_REPLICATE
+    )
+    uv = np.ascontiguousarray(np.asarray(filtered, dtype=np.uint8)[0::2, 0::2])
+    return Nv12(y, uv)
 
 
 def nv12_to_rgb(picture: Nv12) -> U8:

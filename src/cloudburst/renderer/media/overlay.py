@@ -63,10 +63,12 @@ def overlay_from_premultiplied(
     premultiplied_rgb, alpha, x, y = _clip_to_frame(premultiplied_rgb, alpha, (x, y), (frame_width, frame_height))
     if alpha.size == 0:
         return None
-    visible = np.argwhere(alpha > 0.5 / 255)
-    if visible.size == 0:
+    visible = alpha > 0.5 / 255
+    rows = np.flatnonzero(visible.any(axis=1))
+    if rows.size == 0:
         return None
-    (top, left), (bottom, right) = visible.min(axis=0), visible.max(axis=0) + 1
+    cols = np.flatnonzero(visible[rows[0] : rows[-1] + 1].any(axis=0))
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     # Grow to even bounds with a transparent margin of at least one pixel, so the chroma filter's edge taps
     # read transparent pixels rather than clipped colour.
     x0 = max(0, (x + int(left) - 2) // 2 * 2)

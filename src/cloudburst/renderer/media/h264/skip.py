@@ -59,13 +59,23 @@ def skip_slice(sps: Sps, pps: Pps, frame_num: int) -> bytes:
     return header + escape(writer.to_bytes())
 
 
+HEADER_PREFIX = 48
+"""Escaped bytes that always hold a slice header's first fields (a few Exp-Golomb codes and frame_num)."""
+
+
 def first_mb_in_slice(unit: bytes) -> int:
-    return BitReader(unescape(unit[1:])).ue()
+    return BitReader(unescape(unit[1:HEADER_PREFIX])).ue()
 
 
 def with_frame_num(unit: bytes, sps: Sps, frame_num: int) -> bytes:
-    """A coded slice NAL unit with its `frame_num` rewritten (a fixed-width field: nothing else moves)."""
-    rbsp = unescape(unit[1:])
+    """A coded slice NAL unit with its `frame_num` rewritten (a fixed-width field: nothing else moves).
+
+    Only the header's start is unescaped, patched and escaped again; the rest of the (possibly large) slice
+    is copied untouched. The cut is placed after two non-zero bytes, where no emulation-prevention byte can
+    depend on what precedes it.
+    """
+    cut = _safe_cut(unit, HEADER_PREFIX)
+    rbsp = unescape(unit[1:cut])
     reader = BitReader(rbsp)
     reader.ue()  # first_mb_in_slice
     reader.ue()  # slice_type
@@ -73,4 +83,12 @@ def with_frame_num(unit: bytes, sps: Sps, frame_num: int) -> bytes:
     if sps.separate_colour_plane:
         raise BitstreamError("separate colour planes are not supported")
     patched = replace_bits(rbsp, reader.position, sps.log2_max_frame_num, frame_num % sps.max_frame_num)
-    return unit[:1] + escape(patched)
+    return unit[:1] + escape(patched) + unit[cut:]
+
+
+def _safe_cut(unit: bytes, start: int) -> int:
+    """The first index >= start whose two preceding bytes are non-zero (or the end of the unit)."""
+    index = max(3, start)
+    while index < len(unit) and (unit[index - 1] == 0 or unit[index - 2] == 0):
+        index += 1
+    return min(index, len(unit))
