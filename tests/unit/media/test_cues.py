@@ -1,0 +1,92 @@
+"""SRT and WebVTT parsing: what real files contain is accepted, garbage is refused with its line number."""
+
+from __future__ import annotations
+
+import pytest
+
+from cloudburst.renderer.media.subtitles.cues import Cue, SubtitleSyntaxError, clean_text, parse_srt, parse_vtt
+
+
+def test_a_plain_srt_gives_times_in_milliseconds_and_text_lines() -> None:
+    cues = parse_srt("1\n00:00:01,000 --> 00:00:02,500\nHello\nworld\n\n2\n00:01:02,003 --> 01:00:00,000\nBye\n")
+    assert cues == [
+        Cue(1000, 2500, ("Hello", "world"), 2),
+        Cue(62003, 3_600_000, ("Bye",), 7),
+    ]
+
+
+def test_crlf_bare_cr_and_trailing_spaces_are_tolerated() -> None:
+    cues = parse_srt("1\r\n00:00:01,000 --> 00:00:02,000  \r\nHi  \r\n\r\n2\r00:00:03,000 --> 00:00:04,000\rYo\r")
+    assert [(cue.start_ms, cue.lines) for cue in cues] == [(1000, ("Hi",)), (3000, ("Yo",))]
+
+
+@pytest.mark.parametrize(
+    ("timing", "start", "end"),
+    [
+        ("00:00:01.5 --> 00:00:02.25", 1500, 2250),  # '.' for ',' and short fractions
+        ("0:00:01,000 --> 0:00:02,000", 1000, 2000),  # one-digit hours
+        ("00:01,000 --> 00:02,000", 1000, 2000),  # no hours
+        ("00:00:01 --> 00:00:02", 1000, 2000),  # no fraction
+        ("00:00:01,000-->00:00:02,000", 1000, 2000),  # no spaces
+        ("00:00:01,000 --> 00:00:02,000 X1:10 X2:20 Y1:5 Y2:9", 1000, 2000),  # position coordinates
+    ],
+)
+def test_sloppy_timing_lines_are_read(timing: str, start: int, end: int) -> None:
+    (cue,) = parse_srt(f"1\n{timing}\ntext\n")
+    assert (cue.start_ms, cue.end_ms) == (start, end)
+
+
+def test_missing_numbers_extra_blank_lines_and_a_missing_blank_line_are_tolerated() -> None:
+    text = "\n\n00:00:01,000 --> 00:00:02,000\nno number\n\n\n\n7\n00:00:03,000 --> 00:00:04,000\nfirst\n8\n"
+    text += "00:00:05,000 --> 00:00:06,000\nsecond, no blank line before\n"
+    cues = parse_srt(text)
+    assert [cue.lines for cue in cues] == [("no number",), ("first",), ("second, no blank line before",)]
+
+
+def test_cues_are_sorted_and_empty_or_zero_length_cues_dropped() -> None:
+    text = "1\n00:00:05,000 --> 00:00:06,000\nlate\n\n2\n00:00:01,000 --> 00:00:02,000\nearly\n\n"
+    text += "3\n00:00:03,000 --> 00:00:03,000\nzero\n\n4\n00:00:04,000 --> 00:00:05,000\n<i></i>\n"
+    assert [cue.lines for cue in parse_srt(text)] == [("early",), ("late",)]
+
+
+def test_markup_is_dropped_and_entities_decoded_but_braces_kept() -> None:
+    assert clean_text("<i>Hello</i> <font color='red'>{world}</font> &amp; &lt;3", vtt=False) == "Hello {world} & <3"
+    assert (
+        clean_text("<v Roger Bingham>We are <c.loud>here</c><00:00:01.500>", vtt=True) == "Roger Bingham: We are here"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ("1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\nnot a timing line\nbad\n", 6, "timing line"),
+        ("1\n00:00:02,000 --> 00:00:01,000\nbackwards\n", 2, "ends (00:00:01,000) before it starts"),
+        ("1\n00:00:01,000 --> 00:61:00,000\nbad minutes\n", 2, "below 60"),
+        ("1\n00:00:01,000 --> soon\ntext\n", 2, "cannot read the times"),
+        ("hello there\nthis is prose\n", 1, "expected a cue timing line, got 'hello there'"),
+    ],
+)
+def test_garbage_is_refused_with_the_line_that_is_wrong(text: str, line: int, fragment: str) -> None:
+    with pytest.raises(SubtitleSyntaxError) as caught:
+        parse_srt(text)
+    assert caught.value.line == line
+    assert str(caught.value).startswith(f"line {line}: ")
+    assert fragment in str(caught.value)
+
+
+def test_webvtt_header_notes_styles_ids_and_settings_are_understood() -> None:
+    text = (
+        "WEBVTT - a title\nKind: captions\n\nNOTE a comment\nover two lines\n\nSTYLE\n::cue { color: red }\n\n"
+        "intro\n00:01.000 --> 00:02.500 align:start position:10%\n<b>Hi</b>\n\n"
+        "01:00:00.000 --> 01:00:01.000\nlate\n"
+    )
+    cues = parse_vtt(text)
+    assert [(cue.start_ms, cue.end_ms, cue.lines) for cue in cues] == [
+        (1000, 2500, ("Hi",)),
+        (3_600_000, 3_601_000, ("late",)),
+    ]
+
+
+def test_webvtt_must_start_with_its_signature() -> None:
+    with pytest.raises(SubtitleSyntaxError, match="line 1: a WebVTT file must start with 'WEBVTT'"):
+        parse_vtt("00:01.000 --> 00:02.000\nHi\n")
