@@ -38,7 +38,8 @@ def _bilinear(plane: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 def texture() -> np.ndarray:
     rng = np.random.default_rng(1)
     noise = np.asarray(cv2.GaussianBlur(rng.uniform(0, 255, (300, 400)).astype(np.float32), (0, 0), 2.0))
-    return np.clip((noise - noise.mean()) * 4 + 128, 0, 255).astype(np.uint8)
+    contrasted: np.ndarray = np.clip((noise - noise.mean()) * 4 + 128, 0, 255).astype(np.uint8)
+    return contrasted
 
 
 @pytest.mark.parametrize("scale", [1.0731, 1.2345, 1.5, 0.87])
