@@ -6,22 +6,29 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloudburst.pipeline.find_task import find_task
+from cloudburst.pipeline.find_task import TaskSearch, find_task
 from cloudburst.pipeline.settings import setting
-from lambda_runtime import ecs_client, logger, metrics, renderer_at, tracer
+from lambda_runtime import ecs_client, logger, metrics, renderer_at, s3_client, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """event: {"group", "entered_time" ($$.State.EnteredTime), "start_timeout_s", "token"}"""
+    """event: {"group", "entered_time" ($$.State.EnteredTime), "start_timeout_s", "token", "bucket",
+    "launch_failure_key"}"""
     logger.append_keys(group=event["group"])
+    search = TaskSearch(
+        group=event["group"],
+        entered_time=event["entered_time"],
+        start_timeout_s=float(event["start_timeout_s"]),
+        bucket=event["bucket"],
+        launch_failure_key=event["launch_failure_key"],
+    )
     location = find_task(
-        event["group"],
-        event["entered_time"],
-        float(event["start_timeout_s"]),
+        search,
         ecs=ecs_client(),
+        s3=s3_client(),
         cluster=setting("CLUSTER_ARN"),
         renderer_at=renderer_at(event["token"]),
     )

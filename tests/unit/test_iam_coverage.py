@@ -206,6 +206,8 @@ def test_the_state_machine_role_matches_its_definition() -> None:
             invoked.add(resource[2:-1].removesuffix("Arn"))
         elif resource == "arn:aws:states:::ecs:runTask.sync":
             needed |= runtask_sync_actions(state)
+        elif resource == "arn:aws:states:::aws-sdk:s3:putObject":
+            needed.add("s3:PutObject")
         elif resource:
             pytest.fail(f"unexpected resource {resource}: add its permissions to this test and to the template")
         if state.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED":

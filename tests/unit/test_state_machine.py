@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from cloudburst.pipeline import errors
+from cloudburst.pipeline.find_task import launch_failure_key
 from tests.unit.pipeline.stack import PLACEHOLDER, all_states, asl, asl_text, resources, substituted_asl, template
 
 STATES = all_states(asl()["States"])
@@ -119,7 +120,18 @@ def test_the_renderer_task_is_private_grouped_sized_and_trimmed() -> None:
     }  # fmt: skip
     container = template()["Resources"]["RendererTaskDefinitionX86"]["Properties"]["ContainerDefinitions"][0]
     assert parameters["Overrides"]["ContainerOverrides"][0]["Name"] == container["Name"]
-    assert [c["Next"] for c in run["Catch"]] == ["RendererFailed"]
+    assert [c["Next"] for c in run["Catch"]] == ["RecordLaunchFailure"]
+    assert STATES["RecordLaunchFailure"]["Next"] == "RendererFailed"
+
+
+def test_the_launch_failure_key_is_the_same_in_both_branches_and_in_python() -> None:
+    written = STATES["RecordLaunchFailure"]["Parameters"]["Key.$"]
+    assert STATES["FindTask"]["Parameters"]["launch_failure_key.$"] == written
+    template, *paths = (
+        part.strip(" '") for part in written.removeprefix("States.Format(").removesuffix(")").split(",")
+    )
+    assert paths == ["$.job_id", "$.batch.index", "$.batch.attempt"]
+    assert template.format("job", 3, 1) == launch_failure_key("job", 3, 1)
 
 
 def test_the_batch_loop_and_the_ends() -> None:

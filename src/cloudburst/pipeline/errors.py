@@ -37,6 +37,10 @@ class TaskStartTimedOut(PipelineError):
     """The renderer task did not become ready within the batch's start timeout. Not retryable."""
 
 
+class TaskLaunchFailed(PipelineError):
+    """RunTask gave up (capacity, quota, bad parameters) after its retries: no task is coming. Not retryable."""
+
+
 class TaskStoppedBeforeReady(PipelineError):
     """The renderer task stopped before its API ever answered (image pull failure, crash...). Not retryable."""
 

@@ -3,6 +3,7 @@ the renderer through the in-memory fake."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -12,17 +13,28 @@ import pytest
 from botocore.stub import Stubber
 
 from cloudburst.aws.ecs import STARTED_BY_STEP_FUNCTIONS
-from cloudburst.pipeline.errors import TaskNotReady, TaskStartTimedOut, TaskStoppedBeforeReady
-from cloudburst.pipeline.find_task import find_task
-from tests.unit.pipeline.support import FakeRenderer
+from cloudburst.aws.renderer_client import RendererClient
+from cloudburst.pipeline.errors import TaskLaunchFailed, TaskNotReady, TaskStartTimedOut, TaskStoppedBeforeReady
+from cloudburst.pipeline.find_task import TaskSearch, find_task, launch_failure_key
+from cloudburst.pipeline.payloads import TaskLocation
+from tests.unit.pipeline.support import BUCKET, FakeRenderer
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_s3 import S3Client
 
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/cloudburst"
 GROUP = "cloudburst:job-0123456789ab:0:0"
 ENTERED = "2026-01-01T00:00:00Z"
 T0 = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+
+
+def look(
+    ecs: ECSClient, renderer_at: Callable[[str], RendererClient], now: Callable[[], float], s3: S3Client | None = None
+) -> TaskLocation:
+    search = TaskSearch(GROUP, ENTERED, 600, BUCKET, launch_failure_key("job-0123456789ab", 0, 0))
+    storage = s3 or boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    return find_task(search, ecs=ecs, s3=storage, cluster=CLUSTER, renderer_at=renderer_at, now=now)
 
 
 def clock(at: float) -> Callable[[], float]:
@@ -75,7 +87,7 @@ def test_finds_its_task_among_others_across_pages_and_checks_health(ecs: tuple[E
         endpoints.append(endpoint)
         return renderer
 
-    location = find_task(GROUP, ENTERED, 600, ecs=client, cluster=CLUSTER, renderer_at=renderer_at, now=lambda: T0 + 5)
+    location = look(client, renderer_at, lambda: T0 + 5)
     assert (location.task_arn, location.endpoint, location.port) == ("arn:task/b", "http://10.0.1.23:8080", 8080)
     assert endpoints == ["http://10.0.1.23:8080"]
 
@@ -86,9 +98,7 @@ def test_a_host_port_binding_wins_over_the_container_port(ecs: tuple[ECSClient, 
     running = task("arn:task/b", GROUP, "RUNNING", ip="127.0.0.1")
     running["containers"] = [{"networkBindings": [{"containerPort": 8080, "hostPort": 49152}]}]
     stubber.add_response("describe_tasks", {"tasks": [running]}, {"cluster": CLUSTER, "tasks": ["arn:task/b"]})
-    location = find_task(
-        GROUP, ENTERED, 600, ecs=client, cluster=CLUSTER, renderer_at=lambda _: FakeRenderer(), now=lambda: T0
-    )
+    location = look(client, lambda _: FakeRenderer(), lambda: T0)
     assert location.endpoint == "http://127.0.0.1:49152"
 
 
@@ -97,9 +107,7 @@ def test_a_pending_task_or_a_silent_api_is_not_ready_until_the_start_timeout(ecs
     expect_listing(stubber, "RUNNING", [["arn:task/b"]])
     stubber.add_response("describe_tasks", {"tasks": [task("arn:task/b", GROUP, "PENDING", ip=None)]})
     with pytest.raises(TaskNotReady, match="is PENDING"):
-        find_task(
-            GROUP, ENTERED, 600, ecs=client, cluster=CLUSTER, renderer_at=lambda _: FakeRenderer(), now=lambda: T0 + 30
-        )
+        look(client, lambda _: FakeRenderer(), lambda: T0 + 30)
 
     silent = FakeRenderer()
     silent.unavailable = True
@@ -107,32 +115,16 @@ def test_a_pending_task_or_a_silent_api_is_not_ready_until_the_start_timeout(ecs
         expect_listing(stubber, "RUNNING", [["arn:task/b"]])
         stubber.add_response("describe_tasks", {"tasks": [task("arn:task/b", GROUP, "RUNNING")]})
         with pytest.raises(error, match="does not answer yet"):
-            find_task(
-                GROUP,
-                ENTERED,
-                600,
-                ecs=client,
-                cluster=CLUSTER,
-                renderer_at=lambda _: silent,
-                now=clock(T0 + waited),
-            )
+            look(client, lambda _: silent, clock(T0 + waited))
 
 
-def test_no_task_yet_then_timeout(ecs: tuple[ECSClient, Stubber]) -> None:
+def test_no_task_yet_then_timeout(ecs: tuple[ECSClient, Stubber], s3: S3Client) -> None:
     client, stubber = ecs
     for waited, error in ((10, TaskNotReady), (900, TaskStartTimedOut)):
         expect_listing(stubber, "RUNNING", [[]])
         expect_listing(stubber, "STOPPED", [[]])
         with pytest.raises(error, match="no task has been started yet"):
-            find_task(
-                GROUP,
-                ENTERED,
-                600,
-                ecs=client,
-                cluster=CLUSTER,
-                renderer_at=lambda _: FakeRenderer(),
-                now=clock(T0 + waited),
-            )
+            look(client, lambda _: FakeRenderer(), clock(T0 + waited), s3)
 
 
 def test_a_task_that_stopped_before_ready_is_a_final_answer(ecs: tuple[ECSClient, Stubber]) -> None:
@@ -144,6 +136,17 @@ def test_a_task_that_stopped_before_ready_is_a_final_answer(ecs: tuple[ECSClient
     )
     stubber.add_response("describe_tasks", {"tasks": [stopped]})
     with pytest.raises(TaskStoppedBeforeReady, match="TaskFailedToStart: CannotPullContainerError"):
-        find_task(
-            GROUP, ENTERED, 600, ecs=client, cluster=CLUSTER, renderer_at=lambda _: FakeRenderer(), now=lambda: T0
-        )
+        look(client, lambda _: FakeRenderer(), lambda: T0)
+
+
+def test_a_recorded_launch_failure_ends_the_wait_at_once(ecs: tuple[ECSClient, Stubber], s3: S3Client) -> None:
+    client, stubber = ecs
+    reason = "Capacity is unavailable at this time."
+    failures = {"Failures": [{"Arn": "arn:aws:ecs:us-east-1:123456789012:task-definition/r:1", "Reason": reason}]}
+    failure = {"Error": "AmazonECS.Unknown", "Cause": json.dumps(failures)}
+    body = json.dumps(json.dumps(failure))  # as the local interpreter writes it; AWS writes it encoded once
+    s3.put_object(Bucket=BUCKET, Key=launch_failure_key("job-0123456789ab", 0, 0), Body=body.encode())
+    expect_listing(stubber, "RUNNING", [[]])
+    expect_listing(stubber, "STOPPED", [[]])
+    with pytest.raises(TaskLaunchFailed, match=r"RunTask gave up: AmazonECS\.Unknown: Capacity is unavailable"):
+        look(client, lambda _: FakeRenderer(), clock(T0 + 5), s3)
