@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudburst.aws.notify import webhook_secret
@@ -31,4 +32,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         s3=s3_client(),
         notifier=notifier,
     )
+    metrics.add_metric(name=f"Jobs{result.status.capitalize()}", unit=MetricUnit.Count, value=1)
     return result.model_dump(mode="json")

@@ -8,12 +8,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudburst.pipeline.find_task import TaskSearch, find_task
 from cloudburst.pipeline.settings import setting
-from lambda_runtime import ecs_client, logger, metrics, renderer_at, s3_client, tracer
+from lambda_runtime import ecs_client, logger, renderer_at, s3_client, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """event: {"group", "entered_time" ($$.State.EnteredTime), "start_timeout_s", "token", "bucket",
     "launch_failure_key"}"""

@@ -9,12 +9,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudburst.pipeline.errors import OutputMismatch
 from cloudburst.pipeline.payloads import SceneStep
 from cloudburst.pipeline.poll_render import poll_render
-from lambda_runtime import logger, metrics, renderer_at, tracer
+from lambda_runtime import logger, renderer_at, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """event: a SceneStep with the render being polled."""
     step = SceneStep.model_validate(event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudburst.pipeline.payloads import BatchItem, TaskLocation
@@ -23,4 +24,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     release = release_task(batch, task, ecs_client(), setting("CLUSTER_ARN"), renderer_at(batch.token))
     if release.released_by is None:
         logger.warning("batch task not released", extra={"note": release.note})
+    elif release.released_by == "stop_task":
+        metrics.add_metric(name="TasksStoppedByFallback", unit=MetricUnit.Count, value=1)
     return release.model_dump(mode="json")

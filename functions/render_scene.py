@@ -8,12 +8,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudburst.pipeline.payloads import SceneStep
 from cloudburst.pipeline.render_scene import render_scene
-from lambda_runtime import logger, metrics, renderer_at, s3_client, tracer
+from lambda_runtime import logger, renderer_at, s3_client, tracer
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """event: a SceneStep (job, batch, scene, the task's endpoint and token)."""
     step = SceneStep.model_validate(event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -21,6 +22,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict[str, Any]:
     outcome = start_job_from_upload(
         event.detail, s3_client(), sfn_client(), setting("STATE_MACHINE_ARN"), setting("BUCKET_NAME")
     )
+    metrics.add_metric(name=f"Manifests{outcome.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
     if outcome.status == "refused":
         logger.warning("job manifest refused", extra=outcome.model_dump(exclude_none=True))
     else:
