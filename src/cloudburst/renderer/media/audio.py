@@ -78,7 +78,7 @@ def measure_audio(audio: SniffedInput, *, max_seconds: float, cancel: Cancel | N
     if seconds <= 0:
         raise unreadable(audio.role, "the audio decodes to nothing (0 s)")
     if seconds > max_seconds:
-        raise too_large(audio.role, f"{seconds:.0f} s of audio is more than the limit of {max_seconds:.0f} s")
+        raise too_large(audio.role, f"{seconds:.1f} s of audio is more than the limit of {max_seconds:.1f} s")
     return seconds
 
 

@@ -37,9 +37,7 @@ def load_image(item: SniffedInput, max_pixels: int) -> Image.Image:
             width, height = image.size
             if width * height > max_pixels:
                 raise too_large(
-                    item.role,
-                    f"{width}x{height} is {width * height / 1e6:.0f} megapixels, "
-                    f"more than the limit of {max_pixels / 1e6:.0f}",
+                    item.role, f"{width}x{height} is {width * height:,} pixels, more than the limit of {max_pixels:,}"
                 )
             try:
                 image.seek(0)  # animated WebP/PNG: the first frame

@@ -40,7 +40,7 @@ def sniff_scene(inputs: SceneInputs, limits: Limits) -> SniffedScene:
     watermark = sniff_input(inputs.watermark, MediaKind.IMAGE, "watermark") if inputs.watermark else None
     seconds = _audio_seconds(audio)
     if seconds > limits.max_audio_seconds:
-        raise too_large("audio", f"{seconds:.0f} s of audio is more than the limit of {limits.max_audio_seconds:.0f} s")
+        raise too_large("audio", f"{seconds:.1f} s of audio is more than the limit of {limits.max_audio_seconds:.1f} s")
     return SniffedScene(image, audio, seconds, subtitles, watermark)
 
 

@@ -1,0 +1,146 @@
+"""Burned-in subtitles: on screen exactly while a cue is active, real CJK glyphs, sizes in output pixels,
+styles, wrapping, literal text, and work directories whose names need escaping in the filter graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cloudburst.models.render_options import Effect, RenderOptions, SubtitlePosition, SubtitleStyle
+from cloudburst.renderer.media.api import SceneInputs
+from cloudburst.renderer.media.overlay import Overlay
+from cloudburst.renderer.media.subtitles.cues import Cue
+from cloudburst.renderer.media.subtitles.plan import plan_subtitles
+from cloudburst.renderer.media.subtitles.raster import rasterise
+
+from .helpers import frames, picture, render, srt, tone
+
+FPS = 30
+BRIGHT = 200  # luma of burned-in white text; the test picture stays below 170
+
+
+def _overlays(
+    tmp_path: Path, texts: list[str], style: SubtitleStyle, width: int = 640, height: int = 360
+) -> list[Overlay | None]:
+    """Each text as its own subtitle state, rasterised by libass through ffmpeg."""
+    cues = [Cue(index * 1000, index * 1000 + 500, (text,), index + 1) for index, text in enumerate(texts)]
+    plan = plan_subtitles(
+        cues, style, width=width, height=height, fps=FPS, total_frames=len(texts) * FPS, scratch=tmp_path
+    )
+    return list(rasterise(plan.script, width, height, plan.state_count))
+
+
+def _alpha(overlay: Overlay | None, width: int = 640, height: int = 360) -> np.ndarray:
+    """The overlay's coverage on a full frame (0..255)."""
+    full = np.zeros((height, width), dtype=np.int32)
+    if overlay is not None:
+        full[overlay.y : overlay.y + overlay.height, overlay.x : overlay.x + overlay.width] = (
+            255 - overlay.inverse_alpha_y
+        )
+    return full
+
+
+@pytest.mark.parametrize("effect", [Effect.NONE, Effect.ZOOM_IN])
+def test_subtitles_show_in_their_region_exactly_while_the_cue_is_active(tmp_path: Path, effect: Effect) -> None:
+    image = picture(tmp_path / "p.png", 640, 360)
+    audio = tone(tmp_path / "a.wav", 2.0)
+    subtitles = srt(tmp_path / "s.srt", (0.5, 1.2, "Hello 你好"))
+    style = SubtitleStyle(font_size=28)
+    options = RenderOptions(width=320, height=180, fps=FPS, effect=effect, subtitles=style)
+    decoded = frames(render(SceneInputs(image, audio, subtitles), options, tmp_path / "work").path)
+    bright_bottom = (decoded[:, 120:, :] > BRIGHT).sum(axis=(1, 2))
+    bright_top = (decoded[:, :100, :] > BRIGHT).sum(axis=(1, 2))
+    shown = [index for index, count in enumerate(bright_bottom) if count > 30]
+    assert shown == list(range(15, 36))  # 0.5 s → frame 15; 1.2 s → frame 36 is the first without
+    assert bright_top.max() == 0
+    assert bright_bottom[:15].max() == 0
+    assert bright_bottom[36:].max() == 0
+
+
+def test_chinese_renders_real_glyphs_not_missing_glyph_boxes(tmp_path: Path) -> None:
+    style = SubtitleStyle(font_size=48, outline=0)
+    han_one, han_two, missing_one, missing_two = (
+        _alpha(overlay) for overlay in _overlays(tmp_path, ["你", "好", "\ue000", "\ue001"], style)
+    )
+    assert han_one.sum() > 0
+    assert han_two.sum() > 0
+    # Two code points the font lacks draw the same thing (its missing-glyph box, or nothing).
+    assert np.array_equal(missing_one, missing_two)
+    for han in (han_one, han_two):
+        assert (np.abs(han - missing_one) > 64).sum() > 200  # pixels where glyph and box differ clearly
+    assert (np.abs(han_one - han_two) > 64).sum() > 200  # and the two characters differ from each other
+
+
+def test_font_size_is_in_output_pixels_whatever_the_frame_size(tmp_path: Path) -> None:
+    style = SubtitleStyle(font_size=40, outline=0)
+    heights = []
+    for width, height in ((320, 180), (1280, 720)):
+        (overlay,) = _overlays(tmp_path, ["H"], style, width, height)
+        alpha = _alpha(overlay, width, height)
+        rows = np.flatnonzero(alpha.max(axis=1) > 128)
+        heights.append(rows[-1] - rows[0] + 1)
+    assert abs(heights[0] - heights[1]) <= 1
+    assert 20 <= heights[0] <= 40  # a capital is about three quarters of the font size
+
+
+def test_box_opacity_one_is_opaque(tmp_path: Path) -> None:
+    for opacity, expected in ((1.0, 255), (0.5, 128)):
+        (overlay,) = _overlays(tmp_path, ["box"], SubtitleStyle(box=True, box_opacity=opacity, font_size=30))
+        alpha = _alpha(overlay)
+        rows = np.flatnonzero(alpha.max(axis=1) > 0)
+        cols = np.flatnonzero(alpha.max(axis=0) > 0)
+        corner = alpha[rows[0] + 2, cols[0] + 2]  # inside the box's padding, away from the glyphs
+        assert abs(int(corner) - expected) <= 3
+
+
+@pytest.mark.parametrize(
+    ("position", "band"),
+    [(SubtitlePosition.TOP, (0, 120)), (SubtitlePosition.MIDDLE, (120, 240)), (SubtitlePosition.BOTTOM, (240, 360))],
+)
+def test_position(tmp_path: Path, position: SubtitlePosition, band: tuple[int, int]) -> None:
+    (overlay,) = _overlays(tmp_path, ["where"], SubtitleStyle(position=position, font_size=30))
+    rows = np.flatnonzero(_alpha(overlay).max(axis=1) > 0)
+    assert band[0] <= rows.mean() < band[1]
+
+
+def test_long_lines_wrap_inside_the_frame(tmp_path: Path) -> None:
+    text = "这是一个很长的中文字幕，用来测试自动换行是否正常工作，并且标点符号不会出现在行首。"
+    (overlay,) = _overlays(tmp_path, [text], SubtitleStyle(font_size=30))
+    assert overlay is not None
+    alpha = _alpha(overlay)
+    cols = np.flatnonzero(alpha.max(axis=0) > 0)
+    rows = np.flatnonzero(alpha.max(axis=1) > 0)
+    assert cols[0] > 0
+    assert cols[-1] < 639
+    assert rows[-1] - rows[0] > 45  # two lines of 30 px text (one line of CJK is under 30 px tall)
+
+
+def test_text_is_shown_literally_not_as_ass_commands(tmp_path: Path) -> None:
+    literal, plain = _overlays(tmp_path, ["{\\an8}top?", "top?"], SubtitleStyle(font_size=30))
+    literal_alpha, plain_alpha = _alpha(literal), _alpha(plain)
+    literal_rows = np.flatnonzero(literal_alpha.max(axis=1) > 0)
+    assert literal_rows.mean() > 240  # \an8 did not move it to the top
+    assert (literal_alpha.max(axis=0) > 0).sum() > (plain_alpha.max(axis=0) > 0).sum() + 60  # the braces are drawn
+
+
+def test_a_work_directory_name_full_of_filter_graph_syntax(tmp_path: Path) -> None:
+    workdir = tmp_path / "it's a [test], x:y; back\\slash ü 字"
+    image = picture(tmp_path / "p.png", 320, 180)
+    audio = tone(tmp_path / "a.wav", 0.6)
+    subtitles = srt(tmp_path / "s.srt", (0.0, 0.6, "escaped"))
+    options = RenderOptions(width=320, height=180, subtitles=SubtitleStyle(font_size=28))
+    decoded = frames(render(SceneInputs(image, audio, subtitles), options, workdir).path)
+    assert (decoded[5, 120:, :] > BRIGHT).sum() > 30
+
+
+def test_webvtt_works_too(tmp_path: Path) -> None:
+    vtt = tmp_path / "s.vtt"
+    vtt.write_text("WEBVTT\n\n00:00.000 --> 00:00.500\n<v Ann>Hi there\n", encoding="utf-8")
+    image = picture(tmp_path / "p.png", 320, 180)
+    options = RenderOptions(width=320, height=180, subtitles=SubtitleStyle(font_size=28))
+    decoded = frames(render(SceneInputs(image, tone(tmp_path / "a.wav", 1.0), vtt), options, tmp_path / "w").path)
+    bright = (decoded[:, 120:, :] > BRIGHT).sum(axis=(1, 2))
+    assert bright[:15].min() > 30
+    assert bright[15:].max() == 0
