@@ -19,6 +19,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any, Final
@@ -688,6 +689,18 @@ def uninstall() -> None:
 
 def installed() -> list[str]:
     return [patch.name for patch in _installed]
+
+
+@contextmanager
+def temporarily_disabled(*names: str) -> Iterator[None]:
+    """Run a block with moto's own behaviour for the named patches (canary tests), then restore them."""
+    before = [patch.name for patch in PATCHES if patch.name not in installed()]
+    settings = _current["settings"]
+    install(settings, disabled=[*before, *names])
+    try:
+        yield
+    finally:
+        install(settings, disabled=before)
 
 
 def is_definite(path: str) -> bool:
