@@ -83,6 +83,7 @@ class JobHandle:
         self.reused = reused
         """True when submit found this job already running or finished (same content) and attached to it."""
         self._records: dict[str, tuple[str, BatchRecord]] = {}
+        self._seen_tasks: dict[str, TaskRecord] = {}  # tasks seen running, by ARN (until their record arrives)
 
     def __repr__(self) -> str:
         return f"JobHandle({self.job_id!r}, {self.target.description!r})"
@@ -116,13 +117,7 @@ class JobHandle:
         records = self._batch_records()
         now = time.time()
         running: list[dict[str, Any]] = self._running_tasks() if execution.state is ExecutionState.RUNNING else []
-        tasks: dict[str, TaskRecord] = {}
-        for record in records:
-            if record.task is not None and record.task.task_arn:
-                tasks[record.task.task_arn] = record.task
-        for raw in running:
-            tasks.setdefault(str(raw["taskArn"]), task_record_from_ecs(raw, self.architecture))
-        cost = fargate_cost_so_far(tasks.values(), self.target.region, execution.stopped_at or now)
+        cost = fargate_cost_so_far(self._known_tasks(records, running), self.target.region, execution.stopped_at or now)
         return summarize(
             self.job_id,
             execution,
@@ -279,6 +274,26 @@ class JobHandle:
                 if key.endswith(".json") and self._records.get(key, ("",))[0] != etag:
                     self._records[key] = (etag, BatchRecord.model_validate(get_json(s3, bucket, key)))
         return [record for _, record in self._records.values()]
+
+    def _known_tasks(self, records: Sequence[BatchRecord], running: Sequence[dict[str, Any]]) -> list[TaskRecord]:
+        """Every task of the job so far: from the batch records, else as ECS shows it. A task that stopped
+        before its batch record was written is described once more, so the cost so far never drops."""
+        tasks = {record.task.task_arn: record.task for record in records if record.task and record.task.task_arn}
+        for raw in running:
+            self._seen_tasks[str(raw["taskArn"])] = task_record_from_ecs(raw, self.architecture)
+        running_arns = {str(raw["taskArn"]) for raw in running}
+        vanished = [arn for arn in self._seen_tasks if arn not in tasks and arn not in running_arns]
+        cluster = self.target.outputs.cluster
+        if vanished and cluster is not None:
+            for start in range(0, len(vanished), _DESCRIBE_BATCH):
+                described = self.target.ecs().describe_tasks(
+                    cluster=cluster, tasks=vanished[start : start + _DESCRIBE_BATCH]
+                )
+                for stopped in described.get("tasks", []):
+                    self._seen_tasks[stopped["taskArn"]] = task_record_from_ecs(dict(stopped), self.architecture)
+        for arn, task in self._seen_tasks.items():
+            tasks.setdefault(arn, task)
+        return list(tasks.values())
 
     def _running_tasks(self) -> list[dict[str, Any]]:
         """This job's tasks that ECS has not stopped yet (boto3's DescribeTasks shape)."""

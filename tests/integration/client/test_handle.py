@@ -167,3 +167,25 @@ def test_report_before_the_job_ends_says_so(target: Target, tmp_path: Path) -> N
     assert handle.report_document() == {"job_id": "x"}
     written = handle.save_report_files(tmp_path / "report")
     assert [path.name for path in written] == ["report.json", "timeline.html"]
+
+
+def test_a_task_that_stopped_before_its_record_is_still_counted(target: Target, tmp_path: Path) -> None:
+    handle = _handle(target, tmp_path, ["s1"])
+    ecs = target.ecs()
+    definition = ecs.register_task_definition(
+        family="renderer", containerDefinitions=[{"name": "renderer", "image": "renderer", "memory": 512}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    arn = ecs.run_task(
+        cluster=target.outputs.cluster or "",
+        taskDefinition=definition,
+        group=task_group(handle.job_id, 0, 0),
+        startedBy="AWS Step Functions",
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}},
+    )["tasks"][0]["taskArn"]
+    assert handle.status().tasks_running == 1
+    ecs.stop_task(cluster=target.outputs.cluster or "", task=arn, reason="batch released")
+    ecs.describe_tasks(cluster=target.outputs.cluster or "", tasks=[arn])  # moto moves it on when described
+    later = handle.status()
+    assert later.tasks_running == 0
+    assert [task.task_arn for task in handle._known_tasks([], [])] == [arn]  # billed until its record arrives

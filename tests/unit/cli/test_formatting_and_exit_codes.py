@@ -96,12 +96,14 @@ def test_report_lines_name_the_headline_figures() -> None:
     ]
 
 
+def test_exit_codes_are_the_documented_numbers() -> None:
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 130]
+
+
 def test_exit_codes_for_outcomes() -> None:
-    assert exit_code_for_status(_status(ExecutionState.SUCCEEDED)) == ExitCode.OK == 0
-    assert (
-        exit_code_for_status(_status(ExecutionState.FAILED, "CloudBurst.ScenesFailed")) == ExitCode.SCENES_FAILED == 3
-    )
-    assert exit_code_for_status(_status(ExecutionState.FAILED, "CloudBurst.InvalidJob")) == ExitCode.JOB_FAILED == 4
+    assert exit_code_for_status(_status(ExecutionState.SUCCEEDED)) == ExitCode.OK
+    assert exit_code_for_status(_status(ExecutionState.FAILED, "CloudBurst.ScenesFailed")) == ExitCode.SCENES_FAILED
+    assert exit_code_for_status(_status(ExecutionState.FAILED, "CloudBurst.InvalidJob")) == ExitCode.JOB_FAILED
     assert exit_code_for_status(_status(ExecutionState.ABORTED)) == ExitCode.JOB_FAILED
     assert exit_code_for_status(_status(ExecutionState.TIMED_OUT)) == ExitCode.JOB_FAILED
 

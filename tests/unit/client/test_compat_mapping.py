@@ -73,7 +73,8 @@ def test_arguments_map_to_the_documented_job(tmp_path: Path) -> None:
     assert (spec.batching.strategy, spec.batching.scenes_per_task, spec.batching.max_parallel_tasks) == ("count", 2, 3)
     assert spec.compute.profile == "high"
     subtitles = spec.render.subtitles
-    assert (subtitles.language, subtitles.box, subtitles.box_opacity) == ("en", True, pytest.approx(0.8))
+    assert (subtitles.language, subtitles.box) == ("en", True)
+    assert subtitles.box_opacity == pytest.approx(0.8)
     assert spec.render.orientation == "portrait"
     assert [scene.effect for scene in spec.scenes] == [zoom_for(name) for name in ("s1", "s2", "s3")]
     assert spec.scenes[1].subtitles is None

@@ -21,4 +21,4 @@ def test_documented_names_resolve() -> None:
         assert getattr(cloudburst, name) is not None
     assert cloudburst.Job.__module__ == "cloudburst.client.job"
     with pytest.raises(AttributeError, match="no attribute 'Jobs'"):
-        _ = cloudburst.Jobs  # type: ignore[attr-defined]
+        _ = cloudburst.Jobs
