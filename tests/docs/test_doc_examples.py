@@ -6,7 +6,9 @@ subtitles), with the `cloudburst` command and this Python on the PATH. How each 
 
 - ```sh            run with bash (-e -u -o pipefail); it must exit 0.
 - ```sh background the long-lived local cloud (`python -m cloudburst.local serve`): started once, before any
-                   example, and used by all of them; stopped at the end (every task with it).
+                   example, and used by all of them; stopped at the end (every task with it). It runs as
+                   written plus `--time-scale 0.2` (Retry intervals and Wait states five times shorter),
+                   which keeps the suite fast and changes nothing an example can observe but time.
 - ```python        run as a script; it must exit 0.
 - ```json PATH     written to PATH (a job file the next blocks use); its JSON must be a valid job document.
 - ```text          a picture of a folder, not code.
@@ -42,6 +44,7 @@ DOCS = ("README.md", "docs/render-a-folder.md", "docs/python-api.md", "docs/migr
 KNOWN_KINDS = {"sh", "python", "json", "text"}
 _FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<code>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 _SERVE_TIMEOUT_S = 90.0
+SERVE_SPEED_UP = "--time-scale 0.2"
 _BLOCK_TIMEOUT_S = 300.0
 
 
@@ -103,7 +106,11 @@ def docs_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
     env = _environment(state_file)
     log = (home / "serve.log").open("w")
     process = subprocess.Popen(
-        ["bash", "-c", f"exec {serve.code.strip()}"], cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT
+        ["bash", "-c", f"exec {serve.code.strip()} {SERVE_SPEED_UP}"],
+        cwd=home,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + _SERVE_TIMEOUT_S

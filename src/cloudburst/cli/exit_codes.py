@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cloudburst.client.errors import CloudBurstError, InvalidJob, JobNotFound
-from cloudburst.client.status import JobStatus
+
+if TYPE_CHECKING:
+    from cloudburst.client.status import JobStatus
 
 
 class ExitCode(IntEnum):

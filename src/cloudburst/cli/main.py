@@ -11,11 +11,11 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from importlib import import_module
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cloudburst.cli import job_commands, run_commands, task_commands
 from cloudburst.cli.exit_codes import EXIT_CODES_HELP, ExitCode, exit_code_for_error
 from cloudburst.cli.options import UsageError, add_job_options, add_output_options, add_target_options
 from cloudburst.cli.output import Output
@@ -23,11 +23,17 @@ from cloudburst.client.errors import CloudBurstError
 from cloudburst.version import __version__
 
 Command = Callable[[argparse.Namespace, Output], int]
+CommandRef = str
+"""`module:function` of a command; imported only when that command runs, so `--help` and a quick
+`validate` do not pay for what other verbs import (the local cloud, the planner, rich's live display)."""
 
 DESCRIPTION = """Render scenes (a still image, narration audio, optional subtitles) into MP4 videos, many at once,
 on a deployed CloudBurst stack (AWS Fargate) or on this machine's local cloud.
 
 The one command most people need:  cloudburst render FOLDER"""
+
+
+RUN, JOB, TASKS = "cloudburst.cli.run_commands:", "cloudburst.cli.job_commands:", "cloudburst.cli.task_commands:"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
     verbs.required = True
 
-    def verb(name: str, help_text: str, command: Command, *, target: bool = True) -> argparse.ArgumentParser:
+    def verb(name: str, help_text: str, command: CommandRef, *, target: bool = True) -> argparse.ArgumentParser:
         sub = verbs.add_parser(
             name,
             help=help_text,
@@ -66,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     render = verb(
-        "render", "Render a job: upload, run, download each video as it lands, show the report.", run_commands.render
+        "render", "Render a job: upload, run, download each video as it lands, show the report.", RUN + "render"
     )
     add_job_options(render)
     _add_destination(render, "videos, report and timeline")
@@ -74,16 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--rerun", action="store_true", help="render again even if this exact job succeeded before")
     render.add_argument("--open", action="store_true", help="open the timeline in a browser at the end")
 
-    submit = verb("submit", "Upload and start a job, print its id, and return.", run_commands.submit)
+    submit = verb("submit", "Upload and start a job, print its id, and return.", RUN + "submit")
     add_job_options(submit)
     submit.add_argument("--rerun", action="store_true", help="start again even if this exact job succeeded before")
 
     for name, help_text, command in (
-        ("status", "Show where a job stands: scenes done/failed, tasks, time, cost.", run_commands.status),
-        ("wait", "Follow a job until it ends; the exit code says how it ended.", run_commands.wait),
-        ("download", "Download a job's videos (each as soon as it lands).", run_commands.download),
-        ("report", "Print a job's cost and efficiency report and save its timeline.", run_commands.report),
-        ("cancel", "Cancel a job; the state machine stops its tasks.", run_commands.cancel),
+        ("status", "Show where a job stands: scenes done/failed, tasks, time, cost.", RUN + "status"),
+        ("wait", "Follow a job until it ends; the exit code says how it ended.", RUN + "wait"),
+        ("download", "Download a job's videos (each as soon as it lands).", RUN + "download"),
+        ("report", "Print a job's cost and efficiency report and save its timeline.", RUN + "report"),
+        ("cancel", "Cancel a job; the state machine stops its tasks.", RUN + "cancel"),
     ):
         sub = verb(name, help_text, command)
         sub.add_argument("job_id", help="the job id that render/submit printed")
@@ -98,9 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "cancel":
             sub.add_argument("--reason", default="cancelled with cloudburst cancel", help="recorded with the job")
 
-    validate = verb("validate", "Check a job (folder or file) without running it.", job_commands.validate, target=False)
+    validate = verb("validate", "Check a job (folder or file) without running it.", JOB + "validate", target=False)
     add_job_options(validate)
-    plan = verb("plan", "Predict wall time and cost for every profile.", job_commands.plan, target=False)
+    plan = verb("plan", "Predict wall time and cost for every profile.", JOB + "plan", target=False)
     add_job_options(plan)
     plan.add_argument("--plan-region", default="us-east-1", metavar="REGION", help="whose prices (default us-east-1)")
     plan.add_argument("--startup-seconds", type=float, metavar="S", help="task start-up time to assume")
@@ -113,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     task_verbs = tasks.add_subparsers(dest="task_verb", metavar="ACTION", parser_class=_Parser)
     task_verbs.required = True
     for name, help_text, command in (
-        ("list", "List CloudBurst's running tasks (all pages).", task_commands.list_tasks),
-        ("cleanup", "Stop CloudBurst's running tasks.", task_commands.cleanup_tasks),
+        ("list", "List CloudBurst's running tasks (all pages).", TASKS + "list_tasks"),
+        ("cleanup", "Stop CloudBurst's running tasks.", TASKS + "cleanup_tasks"),
     ):
         sub = task_verbs.add_parser(
             name,
@@ -142,7 +148,7 @@ def main(argv: Sequence[str] | None = None, *, out: Output | None = None) -> int
     args = parser.parse_args(argv)
     output = out or Output(json_mode=args.json)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, stream=sys.stderr)
-    command: Command = args.command
+    command = _resolve(args.command)
     try:
         return int(command(args, output))
     except UsageError as exc:
@@ -175,6 +181,12 @@ def main(argv: Sequence[str] | None = None, *, out: Output | None = None) -> int
             ExitCode.INTERNAL_ERROR,
         )
         return ExitCode.INTERNAL_ERROR
+
+
+def _resolve(reference: CommandRef) -> Command:
+    module, _, name = reference.partition(":")
+    command: Command = getattr(import_module(module), name)
+    return command
 
 
 def _debug_traceback(debug: bool) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from cloudburst.cli.display import JsonDisplay, PlainDisplay, RichDisplay, RunDisplay
 from cloudburst.cli.exit_codes import ExitCode
 from cloudburst.client.errors import CloudBurstError, InvalidJob
+
+if TYPE_CHECKING:
+    from cloudburst.cli.display import RunDisplay
 
 
 class Output:
@@ -62,8 +62,13 @@ class Output:
         self.stderr.flush()
 
     def run_display(self) -> RunDisplay:
+        """Only commands that follow a job need a display (and its imports: rich, the job handle)."""
+        from cloudburst.cli.display import JsonDisplay, PlainDisplay, RichDisplay  # noqa: PLC0415
+
         if self.json_mode:
             return JsonDisplay(self.stdout)
         if self._live:
+            from rich.console import Console  # noqa: PLC0415
+
             return RichDisplay(Console(file=self.stdout))
         return PlainDisplay(self.stdout)

@@ -165,7 +165,6 @@ def test_a_bug_is_one_sentence_without_debug_and_a_traceback_with_it(
         raise ZeroDivisionError("division by zero")
 
     monkeypatch.setattr(job_commands, "validate", broken)
-    monkeypatch.setattr("cloudburst.cli.main.job_commands", job_commands)
     code, _, err = _run(["validate", str(story)])
     assert code == 1
     assert err == (
