@@ -50,13 +50,49 @@ class FrameBuffer:
         return Nv12(self.y, self.uv)
 
 
-def render_frame(base: BasePicture, cut: FrameCut, out: FrameBuffer) -> None:
-    """Fill `out` with the view `cut` describes."""
-    if cut.fast:
+class FrameMaker:
+    """Makes frames from one base picture. Keeps its resize buffers between frames: a fresh 3 MB array per
+    frame would cost page faults on every frame, more than the copy that follows the resize."""
+
+    def __init__(self, base: BasePicture) -> None:
+        self.base = base
+        self._scratch: dict[int, U8] = {}  # one flat buffer per plane kind (channels), grown when needed
+
+    def render(self, cut: FrameCut, out: FrameBuffer) -> None:
+        """Fill `out` with the view `cut` describes."""
+        base = self.base
+        if not cut.fast:
+            _warp(base, cut, out)
+            return
         scales = {"scale_x": cut.scale_x, "scale_y": cut.scale_y}
-        _resize_cut(base.y, base.margin, **scales, cut_x=cut.luma_x, cut_y=cut.luma_y, out=out.y)
-        _resize_cut(base.uv, base.margin // 2, **scales, cut_x=cut.chroma_x, cut_y=cut.chroma_y, out=out.uv)
-        return
+        self._resize_cut(base.y, base.margin, **scales, cut_x=cut.luma_x, cut_y=cut.luma_y, out=out.y)
+        self._resize_cut(base.uv, base.margin // 2, **scales, cut_x=cut.chroma_x, cut_y=cut.chroma_y, out=out.uv)
+
+    def _resize_cut(
+        self, plane: U8, margin: int, *, scale_x: float, scale_y: float, cut_x: AxisCut, cut_y: AxisCut, out: U8
+    ) -> None:
+        x0, y0 = cut_x.origin + margin, cut_y.origin + margin
+        region = plane[y0 : y0 + cut_y.region, x0 : x0 + cut_x.region]
+        fx, fy = 1.0 / scale_x, 1.0 / scale_y
+        # The size OpenCV gives the result (it rounds to nearest, as Python's round does): reuse a buffer of it.
+        shape = (round(region.shape[0] * fy), round(region.shape[1] * fx), *plane.shape[2:])
+        size = int(np.prod(shape))
+        flat = self._scratch.get(plane.ndim)
+        if flat is None or flat.size < size:
+            flat = self._scratch[plane.ndim] = np.empty(size + size // 8, dtype=np.uint8)
+        target = flat[:size].reshape(shape)
+        resized = cv2.resize(region, None, dst=target, fx=fx, fy=fy, interpolation=cv2.INTER_LINEAR)
+        height, width = out.shape[:2]
+        out[...] = resized[cut_y.skip : cut_y.skip + height, cut_x.skip : cut_x.skip + width]
+
+
+def render_frame(base: BasePicture, cut: FrameCut, out: FrameBuffer) -> None:
+    """One frame without a reusable maker (tests and one-offs)."""
+    FrameMaker(base).render(cut, out)
+
+
+def _warp(base: BasePicture, cut: FrameCut, out: FrameBuffer) -> None:
+    """The exact (slower) path: an affine warp with the cut's true offsets."""
     luma = np.array(
         [[cut.scale_x, 0.0, cut.luma_offset[0] + base.margin], [0.0, cut.scale_y, cut.luma_offset[1] + base.margin]]
     )
@@ -69,13 +105,3 @@ def render_frame(base: BasePicture, cut: FrameCut, out: FrameBuffer) -> None:
     cv2.warpAffine(
         base.uv, chroma, (width // 2, height // 2), dst=out.uv, flags=WARP_FLAGS, borderMode=cv2.BORDER_REPLICATE
     )
-
-
-def _resize_cut(
-    plane: U8, margin: int, *, scale_x: float, scale_y: float, cut_x: AxisCut, cut_y: AxisCut, out: U8
-) -> None:
-    x0, y0 = cut_x.origin + margin, cut_y.origin + margin
-    region = plane[y0 : y0 + cut_y.region, x0 : x0 + cut_x.region]
-    resized = cv2.resize(region, None, fx=1.0 / scale_x, fy=1.0 / scale_y, interpolation=cv2.INTER_LINEAR)
-    height, width = out.shape[:2]
-    out[...] = resized[cut_y.skip : cut_y.skip + height, cut_x.skip : cut_x.skip + width]

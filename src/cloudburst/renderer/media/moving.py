@@ -18,7 +18,7 @@ from pathlib import Path
 from cloudburst.models.render_options import QualityOptions
 from cloudburst.renderer.media.audio import file_url
 from cloudburst.renderer.media.encoder import x264_args
-from cloudburst.renderer.media.frames import BasePicture, FrameBuffer, render_frame
+from cloudburst.renderer.media.frames import BasePicture, FrameBuffer, FrameMaker
 from cloudburst.renderer.media.overlay import Overlay
 from cloudburst.renderer.media.process import Cancel, FfmpegProcess
 from cloudburst.renderer.media.sampling import FrameCut
@@ -56,13 +56,15 @@ def encode_moving(
     ready: queue.Queue[FrameBuffer | BaseException | None] = queue.Queue()
     stop = threading.Event()
 
+    maker = FrameMaker(base)
+
     def produce() -> None:
         try:
             for cut, overlays in zip(cuts, overlays_for_frames, strict=False):
                 buffer = free.get()
                 if stop.is_set():
                     raise _Stop
-                render_frame(base, cut, buffer)
+                maker.render(cut, buffer)
                 for overlay in overlays:
                     overlay.apply(buffer.y, buffer.uv)
                 ready.put(buffer)

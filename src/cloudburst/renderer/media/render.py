@@ -176,7 +176,9 @@ def _overlays(scene: CheckedScene, options: RenderOptions, scratch: Path, cancel
         total_frames=scene.frames,
         scratch=scratch,
     )
-    raster = rasterise(plan.script, width, height, plan.state_count, cancel)
+    style = options.subtitles
+    translucent = style.box and style.box_opacity < 1.0
+    raster = rasterise(plan.script, width, height, plan.state_count, translucent=translucent, cancel=cancel)
     return SegmentOverlays(plan.segments, watermark, subtitle_overlays(plan.state_of_segment, raster))
 
 
