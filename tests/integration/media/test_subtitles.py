@@ -144,3 +144,18 @@ def test_webvtt_works_too(tmp_path: Path) -> None:
     bright = (decoded[:, 120:, :] > BRIGHT).sum(axis=(1, 2))
     assert bright[:15].min() > 30
     assert bright[15:].max() == 0
+
+
+def test_the_one_pass_raster_of_opaque_styles_matches_the_black_and_white_pair(tmp_path: Path) -> None:
+    cues = [Cue(0, 500, ("Hello 你好, outlined",), 1), Cue(1000, 1500, ("second",), 2)]
+    plan = plan_subtitles(
+        cues, SubtitleStyle(font_size=30), width=640, height=360, fps=FPS, total_frames=60, scratch=tmp_path
+    )
+    one_pass = list(rasterise(plan.script, 640, 360, plan.state_count, translucent=False))
+    pair = list(rasterise(plan.script, 640, 360, plan.state_count, translucent=True))
+    for single, double in zip(one_pass, pair, strict=True):
+        assert single is not None
+        assert double is not None
+        assert (single.x, single.y, single.width, single.height) == (double.x, double.y, double.width, double.height)
+        assert np.abs(single.inverse_alpha_y.astype(int) - double.inverse_alpha_y).max() <= 1
+        assert np.abs(single.premultiplied_y.astype(int) - double.premultiplied_y).max() <= 1
