@@ -15,7 +15,7 @@ from cloudburst.models.render_options import Effect, Fit, Orientation, RenderOpt
 from cloudburst.renderer.media.api import RenderCancelled, SceneInputs
 from cloudburst.renderer.media.render import render_scene, render_stub
 
-from .helpers import frames, listing, picture, probe, render, stream, tone
+from .helpers import frames, listing, picture, probe, render, srt, stream, tone
 
 SECONDS = 1.3
 
@@ -131,17 +131,18 @@ def test_progress_rises_to_one(tmp_path: Path, audio: Path) -> None:
 def test_a_cancelled_render_stops_its_encoders_and_leaves_nothing(tmp_path: Path) -> None:
     image = picture(tmp_path / "p.png", 400, 300)
     long_audio = tone(tmp_path / "long.wav", 30.0)
+    subtitles = srt(tmp_path / "s.srt", *[(second + 0.1, second + 0.9, f"cue {second}") for second in range(30)])
     workdir = tmp_path / "work"
     workdir.mkdir()
     cancel = threading.Event()
 
     def cancel_when_encoding(fraction: float) -> None:
-        if fraction > 0.1:
+        if fraction > 0.055:  # the first frames are encoded: encoder, rasteriser and audio all running
             cancel.set()
 
     with pytest.raises(RenderCancelled):
         render_scene(
-            SceneInputs(image, long_audio),
+            SceneInputs(image, long_audio, subtitles),
             RenderOptions(width=640, height=360, effect=Effect.ZOOM_IN),
             workdir,
             on_progress=cancel_when_encoding,

@@ -46,7 +46,7 @@ from cloudburst.renderer.media.output import describe_output
 from cloudburst.renderer.media.overlay import apply_all
 from cloudburst.renderer.media.process import Cancel, Either, run_ffmpeg
 from cloudburst.renderer.media.sampling import base_sizes, choose_base_scale, error_stats, margin, plan_cut
-from cloudburst.renderer.media.scene import SegmentOverlays, subtitle_overlays
+from cloudburst.renderer.media.scene import SegmentOverlays
 from cloudburst.renderer.media.subtitles.cues import Cue
 from cloudburst.renderer.media.subtitles.plan import load_cues, no_subtitles, plan_subtitles
 from cloudburst.renderer.media.subtitles.raster import rasterise
@@ -166,7 +166,7 @@ def _overlays(scene: CheckedScene, options: RenderOptions, scratch: Path, cancel
     width, height = scene.width, scene.height
     watermark = watermark_overlay(scene.watermark, options.watermark, width, height) if scene.watermark else None
     if not scene.cues:
-        return SegmentOverlays(no_subtitles(scene.frames), watermark, iter([None]))
+        return SegmentOverlays(no_subtitles(scene.frames), watermark)
     plan = plan_subtitles(
         scene.cues,
         options.subtitles,
@@ -179,7 +179,7 @@ def _overlays(scene: CheckedScene, options: RenderOptions, scratch: Path, cancel
     style = options.subtitles
     translucent = style.box and style.box_opacity < 1.0
     raster = rasterise(plan.script, width, height, plan.state_count, translucent=translucent, cancel=cancel)
-    return SegmentOverlays(plan.segments, watermark, subtitle_overlays(plan.state_of_segment, raster))
+    return SegmentOverlays(plan.segments, watermark, raster, plan.state_of_segment)
 
 
 @dataclass(frozen=True)
@@ -212,18 +212,21 @@ def _render_still(scene: CheckedScene, options: RenderOptions, context: RenderCo
         context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * (index + 1) / len(plan))
 
     context.stats["pictures_encoded"] = float(len(plan))
-    return encode_held(
-        plan,
-        picture,
-        width=scene.width,
-        height=scene.height,
-        fps=options.fps,
-        quality=options.quality,
-        threads=container_cpus(),
-        scratch=context.scratch,
-        cancel=context.cancel,
-        on_picture=progress,
-    )
+    try:
+        return encode_held(
+            plan,
+            picture,
+            width=scene.width,
+            height=scene.height,
+            fps=options.fps,
+            quality=options.quality,
+            threads=container_cpus(),
+            scratch=context.scratch,
+            cancel=context.cancel,
+            on_picture=progress,
+        )
+    finally:
+        overlays.close()
 
 
 def _render_moving(
@@ -254,19 +257,22 @@ def _render_moving(
         if written % step == 0 or written == scene.frames:
             context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * written / scene.frames)
 
-    encode_moving(
-        base,
-        cuts,
-        overlays.per_frame(),
-        width=width,
-        height=height,
-        fps=options.fps,
-        quality=options.quality,
-        threads=container_cpus(),
-        target=target,
-        cancel=context.cancel,
-        on_frame=progress,
-    )
+    try:
+        encode_moving(
+            base,
+            cuts,
+            overlays.per_frame(),
+            width=width,
+            height=height,
+            fps=options.fps,
+            quality=options.quality,
+            threads=container_cpus(),
+            target=target,
+            cancel=context.cancel,
+            on_frame=progress,
+        )
+    finally:
+        overlays.close()
     return target
 
 

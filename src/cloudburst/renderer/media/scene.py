@@ -1,29 +1,34 @@
-"""What a scene looks like, prepared once before encoding: base picture, overlays, segments, camera path.
+"""The overlays of a scene in frame order: the watermark on every frame, a subtitle state per segment.
 
-`prepare_scene` turns the checked inputs and options into a `ScenePlan`; the two encoders (`held` for still
-scenes, `moving` for the others) only consume it. Overlays come out in frame order: the watermark is the
-same for every frame, the subtitle overlay changes per segment and is rasterised on demand.
+Subtitle states are rasterised on demand by a streaming ffmpeg (`subtitles.raster`), so `SegmentOverlays`
+owns that process through its generator: `close()` ends it at once, whether the render finished, failed or
+was cancelled (a generator left to the garbage collector could keep its ffmpeg alive while an exception
+traceback still references it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
 
 from cloudburst.renderer.media.overlay import Overlay
 from cloudburst.renderer.media.subtitles.timeline import Segment
 
 
-@dataclass(frozen=True)
+@dataclass
 class SegmentOverlays:
     """The overlays of each segment, in order: the watermark (if any) under the segment's subtitles."""
 
     segments: list[Segment]
     watermark: Overlay | None
-    subtitles: Iterator[Overlay | None]  # one per segment, consumed in order
+    raster: Generator[Overlay | None, None, None] | None = None  # one item per segment that shows subtitles
+    state_of_segment: list[int | None] = field(default_factory=list)
 
     def per_segment(self) -> Iterator[tuple[Segment, list[Overlay]]]:
-        for segment, subtitle in zip(self.segments, self.subtitles, strict=False):
+        for index, segment in enumerate(self.segments):
+            subtitle = None
+            if self.raster is not None and self.state_of_segment[index] is not None:
+                subtitle = next(self.raster)
             yield segment, [overlay for overlay in (self.watermark, subtitle) if overlay is not None]
 
     def per_frame(self) -> Iterator[list[Overlay]]:
@@ -31,8 +36,7 @@ class SegmentOverlays:
             for _ in range(segment.frames):
                 yield overlays
 
-
-def subtitle_overlays(state_of_segment: list[int | None], raster: Iterator[Overlay | None]) -> Iterator[Overlay | None]:
-    """Per segment, its rasterised state (pulled from `raster` in order) or None."""
-    for state in state_of_segment:
-        yield next(raster) if state is not None else None
+    def close(self) -> None:
+        """Stop the subtitle rasteriser (and its ffmpeg) if it is still running."""
+        if self.raster is not None:
+            self.raster.close()

@@ -17,7 +17,7 @@ memory stays flat however many cues a scene has.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,7 @@ def raster_graph(script: Path, width: int, height: int, count: int, *, transluce
 
 def rasterise(
     script: Path, width: int, height: int, count: int, *, translucent: bool = True, cancel: Cancel | None = None
-) -> Iterator[Overlay | None]:
+) -> Generator[Overlay | None, None, None]:
     """One overlay per state 0..count-1 of the time-compressed `script` (None where nothing is drawn).
 
     `translucent`: the style has translucent colours (a box with opacity below 1), see the module docstring.
