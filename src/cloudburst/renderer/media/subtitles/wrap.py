@@ -11,6 +11,7 @@ reads better than a full first line and a stub. Widths come from the same font f
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 
 from PIL import ImageFont
@@ -41,7 +42,13 @@ def _pillow_measure(file: str, index: int, font_size: int) -> Measure:
     ascent, descent = reference.getmetrics()
     em = font_size * 1000 / (ascent + descent)  # libass sizes fonts by ascent + descent, not by the em square
     face = ImageFont.truetype(file, max(1, round(em)), index=index)
-    return face.getlength
+    lock = threading.Lock()  # one FreeType face shared by concurrent renders: measure one string at a time
+
+    def measure(text: str) -> float:
+        with lock:
+            return float(face.getlength(text))
+
+    return measure
 
 
 def _estimate(text: str, em: float) -> float:
