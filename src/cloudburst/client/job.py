@@ -211,6 +211,19 @@ class Job:
         scenes = self._document.get("scenes")
         return len(scenes) if isinstance(scenes, list) else 0
 
+    def remote_inputs(self) -> list[tuple[str, str]]:
+        """(field path, URI) of every input given as an `s3://` URI (checked by the Plan Lambda, not here)."""
+        found = []
+        for index, scene in enumerate(_scene_documents(self._document)):
+            for role in SCENE_INPUT_ROLES:
+                ref = scene.get(role)
+                if isinstance(ref, str) and ref.startswith("s3://"):
+                    found.append((f"scenes[{index}].{role}", ref))
+        ref = self._document.get("watermark")
+        if isinstance(ref, str) and ref.startswith("s3://"):
+            found.append(("watermark", ref))
+        return found
+
     def spec(self) -> JobSpec:
         """The job as the schema sees it (inputs still as local keys); `InvalidJob` names every schema problem."""
         if self._problems:

@@ -15,13 +15,15 @@ from botocore.exceptions import ClientError
 
 from cloudburst.aws.s3 import put_bytes, s3_uri
 from cloudburst.client import layout
+from cloudburst.client.errors import InvalidJob
 from cloudburst.client.handle import JobHandle, execution_facts
 from cloudburst.client.job import Inspection, Job
 from cloudburst.client.status import ExecutionState
 from cloudburst.client.targets import Target
 from cloudburst.client.uploads import ProgressCallback, UploadResult, upload_inputs
 from cloudburst.core.naming import content_job_id
-from cloudburst.models.job import JobSpec
+from cloudburst.models.job import JobSpec, parse_s3_uri
+from cloudburst.pipeline.job_document import outside_bucket
 
 MAX_ATTEMPTS = 1000
 """New attempts of one job before giving up (each failed or cancelled run of the same content is one)."""
@@ -59,6 +61,11 @@ def submit_job(
     """Validate locally (raises `InvalidJob` before anything is uploaded), upload, start; see the module."""
     checked = inspection if inspection is not None else job.validate()
     bucket = target.outputs.bucket
+    elsewhere = [
+        outside_bucket(field, uri, bucket) for field, uri in job.remote_inputs() if parse_s3_uri(uri)[0] != bucket
+    ]
+    if elsewhere:
+        raise InvalidJob(elsewhere)
     uploads = upload_inputs(target.s3(), bucket, job.local_files, on_progress=on_upload)
     spec = job.resolve(uploads.uris)
     document = canonical_job_bytes(spec)

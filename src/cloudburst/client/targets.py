@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, cast
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from cloudburst.client.errors import TargetUnavailable
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 STACK_ENV = "CLOUDBURST_STACK"
 REGION_ENVS = ("AWS_REGION", "AWS_DEFAULT_REGION")
 SAMCONFIG = Path("samconfig.toml")
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
+"""A job is followed for minutes or hours: throttling and dropped connections are retried, with backoff,
+rather than ending the watch (and leaving videos undownloaded)."""
 OUTPUT_KEYS = {"bucket": "BucketName", "state_machine_arn": "StateMachineArn"}
 OPTIONAL_OUTPUT_KEYS = {"cluster_arn": "ClusterArn", "cluster_name": "ClusterName"}
 
@@ -220,9 +224,13 @@ def connect_stack(stack_name: str, region: str | None = None, session: Any = Non
     except BotoCoreError as exc:
         raise TargetUnavailable(f"cannot reach CloudFormation for {where}: {exc}", "Check your network.") from None
     outputs = {item["OutputKey"]: item["OutputValue"] for item in stacks[0].get("Outputs", [])}
+
+    def client(service: str) -> Any:
+        return aws.client(service, config=CLIENT_CONFIG)  # type: ignore[call-overload]
+
     return Target(
         f"stack {stack_name} ({aws.region_name})",
         StackOutputs.from_outputs(outputs, where),
-        cast(ClientFactory, aws.client),
+        client,
         region=str(aws.region_name),
     )

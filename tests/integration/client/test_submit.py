@@ -95,3 +95,17 @@ def test_canonical_bytes_hold_only_what_was_set(tmp_path: Path) -> None:
         "scenes": [{"audio": "s3://bkt/audio/a.wav", "image": "s3://bkt/images/a.png", "name": "a"}],
         "version": 1,
     }
+
+
+def test_inputs_in_another_bucket_are_refused_before_any_upload(target: Target, tmp_path: Path) -> None:
+    folder = make_scene_folder(tmp_path / "story", ["s1"], subtitles=False)
+    job = Job.from_scenes(
+        [{"name": "s1", "image": "s3://someone-elses-bucket/a.png", "audio": folder / "audio" / "s1.wav"}]
+    )
+    with pytest.raises(InvalidJob) as caught:
+        submit(job, target)
+    assert caught.value.problems == [
+        f"scenes[0].image: s3://someone-elses-bucket/a.png is outside the stack's bucket '{BUCKET}'; CloudBurst "
+        "reads only its own bucket (upload the file there, e.g. with the cloudburst CLI)"
+    ]
+    assert _keys(target) == []
