@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     task_verbs.required = True
     for name, help_text, command in (
         ("list", "List CloudBurst's running tasks (all pages).", TASKS + "list_tasks"),
-        ("cleanup", "Stop CloudBurst's running tasks.", TASKS + "cleanup_tasks"),
+        ("cleanup", "Stop CloudBurst's tasks that no running job owns (--all: every one).", TASKS + "cleanup_tasks"),
     ):
         sub = task_verbs.add_parser(
             name,
@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--job", metavar="JOB_ID", help="only this job's tasks")
         if name == "cleanup":
             sub.add_argument("--reason", default="stopped with cloudburst tasks cleanup", help="recorded by ECS")
+            sub.add_argument("--all", action="store_true", help="also stop tasks of jobs that are still running")
         sub.set_defaults(command=command)
     return parser
 

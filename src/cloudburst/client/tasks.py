@@ -8,6 +8,7 @@ cluster is touched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,10 @@ class CloudBurstTask:
 class CleanupResult:
     stopped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # task ARN → why it could not be stopped
+    kept: dict[str, str] = field(default_factory=dict)  # task ARN → why it was left alone (its job is running)
+
+
+JobIsRunning = Callable[[str], bool]
 
 
 def list_cloudburst_tasks(ecs: ECSClient, cluster: str, *, job_id: str | None = None) -> list[CloudBurstTask]:
@@ -79,11 +84,22 @@ def list_cloudburst_tasks(ecs: ECSClient, cluster: str, *, job_id: str | None = 
 
 
 def stop_cloudburst_tasks(
-    ecs: ECSClient, cluster: str, reason: str = "cloudburst tasks cleanup", *, job_id: str | None = None
+    ecs: ECSClient,
+    cluster: str,
+    reason: str = "cloudburst tasks cleanup",
+    *,
+    job_id: str | None = None,
+    job_is_running: JobIsRunning | None = None,
 ) -> CleanupResult:
-    """Stop CloudBurst's running tasks (optionally one job's); every failure is reported, none hides the rest."""
+    """Stop CloudBurst's running tasks (optionally one job's); every failure is reported, none hides the rest.
+
+    With `job_is_running`, a task whose job is still running is kept: it is working, and stopping it would
+    fail that job's scenes. Without it, every task is stopped."""
     result = CleanupResult()
     for task in list_cloudburst_tasks(ecs, cluster, job_id=job_id):
+        if job_is_running is not None and task.job_id is not None and job_is_running(task.job_id):
+            result.kept[task.arn] = f"job {task.job_id} is running (cancel the job, or stop all tasks)"
+            continue
         try:
             stop_task(ecs, cluster, task.arn, reason)
         except (ClientError, BotoCoreError) as exc:
