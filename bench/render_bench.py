@@ -300,7 +300,7 @@ def photo_like(width: int, height: int, seed: int) -> np.ndarray:
     ridge = (0.55 + 0.07 * np.sin(x / width * 7 + 1) + 0.03 * np.sin(x / width * 29)) * height
     ground_mask = (y > ridge + 6 * noise)[..., None]
     blades = cv2.resize(rng.standard_normal((height // 3, width)).astype(np.float32), (width, height))
-    ground = np.stack([55 + 30 * noise + 14 * blades, 105 + 40 * noise + 18 * blades, 45 + 20 * noise], -1)
+    ground = np.stack([55 + 30 * noise + 8 * blades, 105 + 40 * noise + 10 * blades, 45 + 20 * noise], -1)
     picture = np.where(ground_mask, ground, sky)
     for index in range(60):
         cx, cy = int(rng.integers(0, width)), int(rng.integers(int(height * 0.45), height))
@@ -314,7 +314,7 @@ def photo_like(width: int, height: int, seed: int) -> np.ndarray:
             for _ in range(6):
                 end = (cx + int(rng.integers(-radius * 3, radius * 3)), cy - int(rng.integers(0, radius * 4)))
                 cv2.line(picture, (cx, cy), end, (40, 30, 20), 2, lineType=cv2.LINE_AA)
-    picture += rng.normal(0, 3.5, (height, width, 1)).astype(np.float32) * (1 + ground_mask)
+    picture += rng.normal(0, 2.0, (height, width, 1)).astype(np.float32)  # sensor grain of a downscaled photo
     picture = cv2.GaussianBlur(picture, (0, 0), 0.7)
     return np.clip(picture, 0, 255).astype(np.uint8)
 
