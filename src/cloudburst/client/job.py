@@ -24,7 +24,8 @@ from cloudburst.client.checks import InputFacts, InputProblem, check_input
 from cloudburst.client.errors import InvalidJob
 from cloudburst.client.scan import scan_folder
 from cloudburst.models.errors import describe_validation_error
-from cloudburst.models.job import JobSpec, _deep_merge
+from cloudburst.models.job import JobSpec
+from cloudburst.models.job import _deep_merge as deep_merge  # the merge JobSpec applies to scene overrides
 
 JOB_FILE_NAME = "job.json"
 """A folder holding this file is a job: its scenes (or, if it lists none, the folder's scenes) and options."""
@@ -148,7 +149,7 @@ class Job:
         folder = job_file.parent
         if "scenes" not in document:
             scanned = cls.from_folder(folder, name=document.get("name") or default_job_name(folder))
-            merged = _deep_merge(scanned._document, document)
+            merged = deep_merge(scanned._document, document)
             return cls(merged, scanned._files, origin=str(job_file), problems=scanned._problems)
         files = {ref: folder / ref for ref in _relative_refs(document) if _is_plain_relative(ref)}
         return cls(document, files, origin=str(job_file))
@@ -186,7 +187,7 @@ class Job:
                 continue
             given = value.model_dump(mode="json", exclude_unset=True) if isinstance(value, BaseModel) else dict(value)
             current = document.get(section)
-            document[section] = _deep_merge(current, given) if isinstance(current, dict) else given
+            document[section] = deep_merge(current, given) if isinstance(current, dict) else given
         return Job(document, self._files, origin=self.origin, problems=self._problems)
 
     # -- reading --------------------------------------------------------------------------------------------
