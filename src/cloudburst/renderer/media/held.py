@@ -84,7 +84,7 @@ def encode_held(
     with FfmpegProcess(
         [
             "-f", "rawvideo", "-pix_fmt", "nv12", "-s", f"{width}x{height}", "-framerate", str(fps), "-i", "pipe:0",
-            *x264_args(quality, threads),
+            *x264_args(quality, threads, input_pix_fmt="nv12"),
             "-bf", "0", "-refs", "1", "-x264-params", SKIP_FRIENDLY_X264,
             "-force_key_frames", ",".join(idr_times), "-forced-idr", "1",
             "-f", "h264", "-y", file_url(coded),
@@ -99,7 +99,11 @@ def encode_held(
             if cache is None or cache[0] != item.source:
                 frame = picture(item.source)
                 cache = (item.source, frame.y.tobytes() + frame.uv.tobytes())
-            proc.stdin.write(cache[1])
+            try:
+                proc.stdin.write(cache[1])
+            except BrokenPipeError:
+                proc.wait()  # ffmpeg died: raises with its message
+                raise
             if on_picture is not None:
                 on_picture(index)
         proc.stdin.close()
