@@ -9,6 +9,7 @@ from cloudburst.renderer.media.h264.bits import (
     BitstreamError,
     BitWriter,
     escape,
+    iter_annexb,
     replace_bits,
     split_annexb,
     unescape,
@@ -106,3 +107,13 @@ def test_the_coding_plan_refreshes_with_an_idr_at_the_interval() -> None:
         CodedPicture(2, 1, False),
     ]
     assert sum(item.frames for item in plan) == 14
+
+
+def test_nal_units_are_found_across_chunk_boundaries() -> None:
+    units = [b"\x67\x42\x00\x1e", b"\x68\xce", b"\x65" + b"\x88" * 50 + b"\x00\x00\x03\x01", b"\x41\x9a"]
+    stream = b"".join(
+        (b"\x00\x00\x00\x01" if index % 2 else b"\x00\x00\x01") + unit for index, unit in enumerate(units)
+    )
+    for size in (1, 2, 3, 5, 7, 64, len(stream)):
+        chunks = [stream[offset : offset + size] for offset in range(0, len(stream), size)]
+        assert list(iter_annexb(chunks)) == units

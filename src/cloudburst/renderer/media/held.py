@@ -22,9 +22,11 @@ from cloudburst.renderer.media.audio import file_url
 from cloudburst.renderer.media.colour import Nv12
 from cloudburst.renderer.media.encoder import MP4_OUTPUT, x264_args
 from cloudburst.renderer.media.h264.assemble import hold_pictures
+from cloudburst.renderer.media.h264.bits import iter_annexb
 from cloudburst.renderer.media.process import Cancel, FfmpegProcess, run_ffmpeg
 
 KEYFRAME_INTERVAL_S = 10.0
+READ_CHUNK = 1 << 20
 SKIP_FRIENDLY_X264 = "cabac=0:scenecut=0:keyint=infinite"
 
 
@@ -109,8 +111,9 @@ def encode_held(
         proc.stdin.close()
         proc.wait()
     held = scratch / "held.h264"
-    with held.open("wb") as out:
-        for chunk in hold_pictures(coded.read_bytes(), [item.frames for item in plan]):
+    with coded.open("rb") as source, held.open("wb") as out:
+        units = iter_annexb(iter(lambda: source.read(READ_CHUNK), b""))
+        for chunk in hold_pictures(units, [item.frames for item in plan]):
             out.write(chunk)
     coded.unlink()
     return held

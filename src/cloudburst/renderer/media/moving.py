@@ -12,7 +12,7 @@ import contextlib
 import fcntl
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from cloudburst.models.render_options import QualityOptions
@@ -34,7 +34,7 @@ class _Stop(Exception):
 
 def encode_moving(
     base: BasePicture,
-    cuts: Sequence[FrameCut],
+    cuts: Iterable[FrameCut],
     overlays_for_frames: Iterator[list[Overlay]],
     *,
     width: int,

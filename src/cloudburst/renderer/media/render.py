@@ -45,7 +45,7 @@ from cloudburst.renderer.media.moving import encode_moving
 from cloudburst.renderer.media.output import describe_output
 from cloudburst.renderer.media.overlay import apply_all
 from cloudburst.renderer.media.process import Cancel, Either, run_ffmpeg
-from cloudburst.renderer.media.sampling import base_sizes, choose_base_scale, error_stats, margin, plan_cut
+from cloudburst.renderer.media.sampling import CutStats, base_sizes, choose_base_scale, margin, plan_cut
 from cloudburst.renderer.media.scene import SegmentOverlays
 from cloudburst.renderer.media.subtitles.cues import Cue
 from cloudburst.renderer.media.subtitles.plan import load_cues, no_subtitles, plan_subtitles
@@ -247,8 +247,8 @@ def _render_moving(
     base_width, base_height = base_sizes(width, height, scale)
     canvas = compose_canvas(scene.image, options.fit, options.background, base_width, base_height)
     base = make_base(canvas, margin(max(view.zoom for view in views) and scale))
-    cuts = [plan_cut(view, width, height, base_width, base_height) for view in views]
-    context.stats.update(error_stats(cuts))
+    cut_stats = CutStats()
+    cuts = (cut_stats.add(plan_cut(view, width, height, base_width, base_height)) for view in views)
     overlays = _overlays(scene, options, context.scratch, context.cancel)
     target = context.scratch / "video.mp4"
     step = max(1, scene.frames // 100)
@@ -273,6 +273,7 @@ def _render_moving(
         )
     finally:
         overlays.close()
+    context.stats.update(cut_stats.summary())
     return target
 
 

@@ -20,8 +20,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from cloudburst.renderer.media.motion import View
 
 EXTRA = 16
@@ -140,10 +138,29 @@ def choose_base_scale(views: Sequence[View], width: int, height: int, max_source
     return best_scale
 
 
-def error_stats(cuts: Sequence[FrameCut]) -> dict[str, float]:
-    errors = np.array([max(cut.luma_x.error, cut.luma_y.error) for cut in cuts if cut.fast] or [0.0])
-    return {
-        "cut_error_rms_px": float(np.sqrt(np.mean(errors**2))),
-        "cut_error_max_px": float(errors.max()),
-        "warp_frames": float(sum(1 for cut in cuts if not cut.fast)),
-    }
+class CutStats:
+    """Placement error and slow-path count over a render's frames, gathered as the cuts go by (a long scene's
+    cuts are planned one at a time, never all held in memory)."""
+
+    def __init__(self) -> None:
+        self._squares = 0.0
+        self._worst = 0.0
+        self._fast = 0
+        self._slow = 0
+
+    def add(self, cut: FrameCut) -> FrameCut:
+        if cut.fast:
+            error = max(cut.luma_x.error, cut.luma_y.error)
+            self._squares += error * error
+            self._worst = max(self._worst, error)
+            self._fast += 1
+        else:
+            self._slow += 1
+        return cut
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "cut_error_rms_px": math.sqrt(self._squares / self._fast) if self._fast else 0.0,
+            "cut_error_max_px": self._worst,
+            "warp_frames": float(self._slow),
+        }

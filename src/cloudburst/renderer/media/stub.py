@@ -25,6 +25,7 @@ from cloudburst.renderer.media.api import Limits, RenderResult, SceneInputs
 from cloudburst.renderer.media.audio import file_url
 from cloudburst.renderer.media.colour import Nv12
 from cloudburst.renderer.media.h264.assemble import hold_pictures
+from cloudburst.renderer.media.h264.bits import split_annexb
 from cloudburst.renderer.media.held import CodedPicture, encode_held, mux_held
 from cloudburst.renderer.media.image import PIL_FORMATS
 from cloudburst.renderer.media.inputs import sniff_scene
@@ -61,7 +62,7 @@ def render_stub(
         scratch = Path(scratch_name)
         video = scratch / "video.h264"
         with video.open("wb") as out:
-            for chunk in hold_pictures(black_picture(width, height, options.fps), [frames]):
+            for chunk in hold_pictures(split_annexb(black_picture(width, height, options.fps)), [frames]):
                 out.write(chunk)
         audio = scratch / "silence.aac"
         audio_frames = math.ceil(frames / options.fps * SAMPLE_RATE / AAC_FRAME_SAMPLES)

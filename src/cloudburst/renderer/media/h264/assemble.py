@@ -7,10 +7,11 @@ yields a constant-frame-rate stream whose frames are exact copies while a pictur
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from cloudburst.renderer.media.h264.bits import BitstreamError, split_annexb
+from cloudburst.renderer.media.h264.bits import BitstreamError
 from cloudburst.renderer.media.h264.params import (
     NAL_IDR,
     NAL_PPS,
@@ -42,33 +43,33 @@ class AccessUnit:
         return any(nal_type(unit) in (NAL_SLICE, NAL_IDR) for unit in self.units)
 
 
-def access_units(stream: bytes) -> list[AccessUnit]:
-    """Group an Annex B stream's NAL units by picture (a slice with first_mb_in_slice = 0 starts one)."""
-    pictures: list[AccessUnit] = []
+def access_units(units: Iterable[bytes]) -> Iterator[AccessUnit]:
+    """Group NAL units by picture (a slice with first_mb_in_slice = 0, or a non-VCL unit after a slice, starts
+    the next one)."""
     current = AccessUnit()
-    for unit in split_annexb(stream):
+    for unit in units:
         kind = nal_type(unit)
         is_slice = kind in (NAL_SLICE, NAL_IDR)
         starts_picture = (is_slice and first_mb_in_slice(unit) == 0) or (not is_slice and current.has_slice)
         if starts_picture and current.has_slice:
-            pictures.append(current)
+            yield current
             current = AccessUnit()
         current.units.append(unit)
     if current.has_slice:
-        pictures.append(current)
-    return pictures
+        yield current
 
 
-def hold_pictures(stream: bytes, holds: Sequence[int]) -> Iterator[bytes]:
-    """Annex B chunks: picture i of `stream`, then `holds[i] - 1` skip frames, for every picture in order."""
-    pictures = access_units(stream)
-    if len(pictures) != len(holds):
-        raise BitstreamError(f"x264 produced {len(pictures)} pictures, expected {len(holds)}")
+def hold_pictures(units: Iterable[bytes], holds: Sequence[int]) -> Iterator[bytes]:
+    """Annex B chunks: picture i of the stream, then `holds[i] - 1` skip frames, for every picture in order."""
+    pictures = access_units(units)
     sps: Sps | None = None
     pps: Pps | None = None
     skip_cache: dict[int, bytes] = {}
     frame_num = 0
-    for picture, hold in zip(pictures, holds, strict=True):
+    for count, (picture, hold) in enumerate(itertools.zip_longest(pictures, holds)):
+        if picture is None or hold is None:
+            produced = count + sum(1 for _ in pictures) + (picture is not None)
+            raise BitstreamError(f"x264 produced {produced} pictures, expected {len(holds)}")
         if hold < 1:
             raise ValueError("every picture is shown for at least one frame")
         chunk = bytearray()

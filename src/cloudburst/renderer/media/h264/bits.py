@@ -6,7 +6,9 @@ unsigned Exp-Golomb and signed Exp-Golomb.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterable, Iterator
 
 _START_CODE = re.compile(b"\x00\x00\x01")
 
@@ -17,14 +19,30 @@ class BitstreamError(ValueError):
 
 def split_annexb(stream: bytes) -> list[bytes]:
     """NAL units (header byte first, still escaped) of an Annex B stream, without start codes."""
-    starts = [match.end() for match in _START_CODE.finditer(stream)]
-    units = []
-    for index, start in enumerate(starts):
-        end = starts[index + 1] - 3 if index + 1 < len(starts) else len(stream)
-        unit = stream[start:end].rstrip(b"\x00")  # the zero byte of a following 4-byte start code
+    return list(iter_annexb([stream]))
+
+
+def iter_annexb(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """NAL units of an Annex B stream read in chunks, so a long stream is never held in memory at once.
+
+    A NAL unit cannot contain 00 00 01 (emulation prevention), so every start code found is a boundary; a
+    unit is complete when the next start code arrives, or at the end of the stream.
+    """
+    pending = bytearray()  # from the current unit's start code on: one unit at most, plus a chunk
+    for chunk in chunks:
+        pending += chunk
+        starts = [match.end() for match in _START_CODE.finditer(pending)]
+        if len(starts) >= 2:
+            for start, following in itertools.pairwise(starts):
+                unit = bytes(pending[start : following - 3]).rstrip(b"\x00")  # a 4-byte start code's extra zero
+                if unit:
+                    yield unit
+            del pending[: starts[-1] - 3]
+    tail = list(_START_CODE.finditer(pending))
+    if tail:
+        unit = bytes(pending[tail[-1].end() :]).rstrip(b"\x00")
         if unit:
-            units.append(unit)
-    return units
+            yield unit
 
 
 def unescape(payload: bytes) -> bytes:
