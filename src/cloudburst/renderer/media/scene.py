@@ -8,6 +8,7 @@ traceback still references it).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
@@ -39,4 +40,5 @@ class SegmentOverlays:
     def close(self) -> None:
         """Stop the subtitle rasteriser (and its ffmpeg) if it is still running."""
         if self.raster is not None:
-            self.raster.close()
+            with contextlib.suppress(ValueError):  # still executing in a stuck producer: it is a daemon thread
+                self.raster.close()
