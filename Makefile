@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap system-deps demo test lint format typecheck pytest aws-checks \
-        bench-render bench-schedule clean
+        bench-render bench-schedule clean test-scale
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -25,7 +25,13 @@ $(STAMP): pyproject.toml
 bootstrap: system-deps $(STAMP)  ## Create the virtualenv with everything installed
 
 demo: bootstrap  ## Render the example job on the local cloud into ./output and print the report
+	@echo "CloudBurst demo: the six scenes of examples/story (English and Chinese narration and subtitles), rendered"
+	@echo "on the local cloud: template.yaml and statemachine/cloudburst.asl.json run on this machine, the Lambdas"
+	@echo "in this process, two renderer tasks as local processes. Videos and the report go to ./output/."
 	$(BIN)/cloudburst render examples/story --output output
+
+test-scale: $(STAMP)  ## A 2,000-scene job (renderer stub mode) on the local cloud; prints its time and memory
+	CLOUDBURST_SCALE_SCENES=2000 $(BIN)/pytest -q -s -p no:cacheprovider tests/e2e/test_scale.py
 
 test: bootstrap lint typecheck pytest aws-checks  ## Lint, type-check, run every test, validate the AWS application
 

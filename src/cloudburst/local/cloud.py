@@ -89,7 +89,7 @@ class LocalCloud:
         task_commands: how each task definition (by logical id) runs locally (default: the renderer).
         parameters: template parameter overrides (the renderer image needs none: see `PRODUCT_PARAMETERS`).
         stack_name: the stack's name, which resource names start with.
-        sync_poll_seconds: how often a `.sync` ECS state checks its task.
+        sync_poll_seconds: the longest a `.sync` ECS state waits between checks of its task (a stop wakes it).
         stop_grace_seconds: at close, how long running tasks get between SIGTERM and SIGKILL.
         disabled_patches: moto patches to leave out (canary tests use it to observe moto's own behaviour).
         port: the loopback endpoint's port (0: any free port).
@@ -107,7 +107,7 @@ class LocalCloud:
         task_commands: Mapping[str, TaskCommand] | None = None,
         parameters: Mapping[str, Any] | None = None,
         stack_name: str = DEFAULT_STACK_NAME,
-        sync_poll_seconds: float = 0.05,
+        sync_poll_seconds: float = 1.0,
         stop_grace_seconds: float = 5.0,
         disabled_patches: Collection[str] = (),
         port: int = 0,

@@ -42,6 +42,7 @@ from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api import state_manager
 
+from cloudburst.local import moto_patches
 from cloudburst.local.task_addresses import AddressPool, TaskAddress, accepts_connections
 from cloudburst.local.task_commands import Readiness, TaskCommand
 from cloudburst.local.task_process import TaskLauncher, TaskProcess
@@ -145,6 +146,9 @@ class LocalEcsRuntime:
         self._lock = threading.RLock()
         self._originals: dict[str, Any] = {}
         self._monitors: list[threading.Thread] = []
+        self._stops = threading.Condition()
+        self._stop_count = 0
+        self._seen_stops = threading.local()
         self.faults = EcsFaults()
 
     # -- installation --------------------------------------------------------------------------------------
@@ -202,9 +206,11 @@ class LocalEcsRuntime:
         backend.list_tasks = list_tasks
         backend.stop_task = stop_task
         response.run_task = response_run_task
+        moto_patches.set_task_stop_waiter(self.wait_for_a_stop)
 
     def uninstall(self, grace_seconds: float = 5.0) -> None:
         """Stop every task (SIGTERM, SIGKILL after `grace_seconds`) and restore moto's ECS."""
+        moto_patches.set_task_stop_waiter(None)
         self._launcher.close(grace_seconds)
         for monitor in self._monitors:
             monitor.join(timeout=5)
@@ -236,6 +242,20 @@ class LocalEcsRuntime:
 
     def leftover_processes(self) -> list[TaskProcess]:
         return self._launcher.alive()
+
+    def wait_for_a_stop(self, timeout: float) -> None:
+        """Block until some task stops or `timeout` passes; returns at once if a task stopped since this thread
+        last asked. `.sync` states wait here between checks of their task, as ECS events wake them on AWS."""
+        with self._stops:
+            seen = getattr(self._seen_stops, "count", self._stop_count)
+            if seen == self._stop_count:
+                self._stops.wait(timeout)
+            self._seen_stops.count = self._stop_count
+
+    def _announce_stop(self) -> None:
+        with self._stops:
+            self._stop_count += 1
+            self._stops.notify_all()
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def _start(self, ecs: Any, task: Any, overrides: Mapping[str, Any]) -> None:
@@ -364,6 +384,7 @@ class LocalEcsRuntime:
             task.last_status = "STOPPED"
             self._addresses.release(local.address)
             local.finished.set()
+        self._announce_stop()
         process.signal_group(signal.SIGKILL)  # the container's other processes end with it
         _LOG.info("task %s stopped: exit code %s, %s", local.task_id, exit_code, task.stop_code)
 
@@ -378,6 +399,7 @@ class LocalEcsRuntime:
         task.last_status = "STOPPED"
         self._addresses.release(local.address)
         local.finished.set()
+        self._announce_stop()
         _LOG.warning("task %s failed to start: %s", local.task_id, reason)
 
     def _request_stop(self, task: Any, local: LocalTask, reason: str) -> None:

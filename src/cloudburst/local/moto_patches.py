@@ -17,16 +17,19 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.metadata import version
 from typing import Any, Final
 
 import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier_module
 import moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback as callback
 from botocore.exceptions import ClientError
+from moto.core.base_backend import BackendDict
 from moto.stepfunctions.parser.api import (
     ExecutionFailedEventDetails,
     HistoryEventType,
@@ -80,6 +83,7 @@ _event_details: Any = EventDetails
 _distributed_worker: Any = DistributedItemProcessorWorker
 _asl_parser: Any = AmazonStateLanguageParser
 _result_writer: Any = ResultWriter
+_backend_dict: Any = BackendDict
 
 _LOG = logging.getLogger(__name__)
 
@@ -97,9 +101,10 @@ class MotoPatch:
 
 @dataclass(frozen=True)
 class PatchSettings:
-    """Knobs of the patches that are not fidelity fixes: how often `.sync` polls and how fast time runs."""
+    """Knobs of the patches that are not fidelity fixes: the longest a `.sync` ECS state waits between checks of
+    its task (it is woken as soon as a task stops), and how fast time runs."""
 
-    sync_poll_seconds: float = 0.05
+    sync_poll_seconds: float = 1.0
     time_scale: float = 1.0
 
 
@@ -185,8 +190,14 @@ _ORIGINAL_EXTRACT_JSON: Final = _json_path_module.extract_json
 _INDEFINITE_PATH: Final = re.compile(r"\[\s*\?|\[\s*\*|\[[^\]'\"]*[:,][^\]]*\]|\.\.|\.\*")
 
 
+@lru_cache(maxsize=4096)
+def _parsed_path(path: str) -> Any:
+    """A parsed JSONPath (parsing costs more than evaluating, and a state machine reuses a few hundred paths)."""
+    return _json_path_module.parse(path)
+
+
 def extract_json_definite(path: str, data: Any) -> Any:
-    matches = _json_path_module.parse(path).find(data)
+    matches = _parsed_path(path).find(data)
     if not matches:
         if _json_path_module._contains_slice_or_wildcard_array(path):
             return []
@@ -517,21 +528,107 @@ def _revert_result_writer_input() -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# 11. Speed and time: the `.sync` poll interval is a hard-coded 0.5 s (AWS reacts to ECS events within about a
-# second, but locally a task's end is visible at once), and tests compress Retry intervals and Wait states.
+# 11. Backend lookups at scale. Every request, in-process or over HTTP, looks its backend up with
+# `BackendDict.__getitem__`, which takes moto's global lock and scans the list of every backend in use with
+# Python-level `__eq__` to register this one, even when it is long registered. With a few hundred concurrent
+# scenes that lock is the local cloud's bottleneck. Patched with a fast path for an account already present
+# (it was registered when it was added; a reset clears both).
 # --------------------------------------------------------------------------------------------------------------
 
-_ORIGINAL_SYNC_DELAY: Final[float] = _callback_module._DELAY_SECONDS_SYNC_CONDITION_CHECK
+_ORIGINAL_CREATE_ACCOUNT_BACKEND: Final = _backend_dict._create_account_specific_backend
+
+
+def _create_account_backend_once(self: Any, account_id: str) -> None:
+    if dict.__contains__(self, account_id):
+        return
+    _ORIGINAL_CREATE_ACCOUNT_BACKEND(self, account_id)
+
+
+def _apply_backend_fast_path() -> None:
+    _backend_dict._create_account_specific_backend = _create_account_backend_once
+
+
+def _revert_backend_fast_path() -> None:
+    _backend_dict._create_account_specific_backend = _ORIGINAL_CREATE_ACCOUNT_BACKEND
+
+
+# --------------------------------------------------------------------------------------------------------------
+# 12. `.sync` ECS waits for the task's end instead of polling. moto polls DescribeTasks every 0.5 s (hard-coded,
+# "TODO: consider implementing a polling pattern similar to that observable from AWS"); AWS's `.sync` for ECS
+# is event-driven (the StepFunctionsGetEventsForECSTaskRule EventBridge rule). With ten batches polling, the
+# DescribeTasks calls alone kept a core busy; here the loop sleeps until the local ECS runtime reports a stopped
+# task (`set_task_stop_waiter`), or `sync_poll_seconds` at most, and only then describes its task again.
+# 13. The interpreter creates a boto3 client for every service call (about 5 ms each); clients are thread-safe,
+# so they are made once per service and region while the patches are installed.
+# 14. Tests compress time: Retry intervals and Wait states last `time_scale` times as long.
+# --------------------------------------------------------------------------------------------------------------
+
+_ORIGINAL_ECS_EVAL_SYNC: Final = _ecs_service._eval_sync
+_ORIGINAL_BOTO_CLIENT_FOR: Final = _new_boto_client
 _ORIGINAL_WAIT_INTERVAL: Final = _wait_function._wait_interval
+TaskStopWaiter = Callable[[float], None]
+_stop_waiter: dict[str, TaskStopWaiter] = {}
+_clients: dict[tuple[str, str], Any] = {}
+_clients_lock = threading.Lock()
 _current = {"settings": PatchSettings()}
 
 
-def _apply_sync_poll_interval() -> None:
-    _callback_module._DELAY_SECONDS_SYNC_CONDITION_CHECK = _current["settings"].sync_poll_seconds
+def set_task_stop_waiter(waiter: TaskStopWaiter | None) -> None:
+    """Register what `.sync` ECS states wait on between checks: a call that returns when some task stops, or
+    after the given seconds. None restores a plain sleep."""
+    if waiter is None:
+        _stop_waiter.pop("waiter", None)
+    else:
+        _stop_waiter["waiter"] = waiter
 
 
-def _revert_sync_poll_interval() -> None:
-    _callback_module._DELAY_SECONDS_SYNC_CONDITION_CHECK = _ORIGINAL_SYNC_DELAY
+def _ecs_eval_sync_on_events(self: Any, env: Any, sync_resolver: Any, *_: Any, **__: Any) -> Any:
+    wait = _stop_waiter.get("waiter", time.sleep)
+    while env.is_running():
+        result = sync_resolver()
+        if result:
+            return result
+        wait(_current["settings"].sync_poll_seconds)
+    return None
+
+
+def _apply_ecs_sync_on_events() -> None:
+    _ecs_service._eval_sync = _ecs_eval_sync_on_events
+
+
+def _revert_ecs_sync_on_events() -> None:
+    _ecs_service._eval_sync = _ORIGINAL_ECS_EVAL_SYNC
+
+
+def _shared_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    with _clients_lock:
+        key = (region, service)
+        if key not in _clients:
+            _clients[key] = _ORIGINAL_BOTO_CLIENT_FOR(
+                region=region, service=service, state_credentials=state_credentials
+            )
+        return _clients[key]
+
+
+def _modules_using_boto_client_for() -> Iterator[Any]:
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) in (
+            _ORIGINAL_BOTO_CLIENT_FOR,
+            _shared_boto_client_for,
+        ):
+            yield module
+
+
+def _apply_client_reuse() -> None:
+    for module in _modules_using_boto_client_for():
+        module.boto_client_for = _shared_boto_client_for
+
+
+def _revert_client_reuse() -> None:
+    for module in _modules_using_boto_client_for():
+        module.boto_client_for = _ORIGINAL_BOTO_CLIENT_FOR
+    with _clients_lock:
+        _clients.clear()
 
 
 class _ScaledClock:
@@ -635,11 +732,25 @@ PATCHES: Final[tuple[MotoPatch, ...]] = (
         revert=_revert_result_writer_input,
     ),
     MotoPatch(
-        name="sync-poll-interval",
-        upstream="not configurable upstream (hard-coded 0.5 s, TODO in moto's state_task_service__callback_module.py)",
-        aws_behaviour="a finished task is noticed promptly",
-        apply=_apply_sync_poll_interval,
-        revert=_revert_sync_poll_interval,
+        name="backend-lookup-fast-path",
+        upstream="none filed (moto 5.2.5 base_backend.py: list scan under backend_lock on every lookup)",
+        aws_behaviour="(none: speed only; a few hundred concurrent scenes otherwise queue on one lock)",
+        apply=_apply_backend_fast_path,
+        revert=_revert_backend_fast_path,
+    ),
+    MotoPatch(
+        name="ecs-sync-on-task-events",
+        upstream="not configurable upstream (hard-coded 0.5 s poll, TODO in moto's state_task_service_callback.py)",
+        aws_behaviour="ecs:runTask.sync notices a stopped task from its event, without polling",
+        apply=_apply_ecs_sync_on_events,
+        revert=_revert_ecs_sync_on_events,
+    ),
+    MotoPatch(
+        name="interpreter-client-reuse",
+        upstream="none filed (moto 5.2.5 boto_client.py builds a client per service call)",
+        aws_behaviour="(none: speed only)",
+        apply=_apply_client_reuse,
+        revert=_revert_client_reuse,
     ),
     MotoPatch(
         name="time-scale",
