@@ -8,6 +8,7 @@ tests/integration/local/test_moto_patch_canaries.py.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 
 import pytest
@@ -59,7 +60,20 @@ def test_canary_moto_wraps_definite_paths_below_an_array_index() -> None:
 
 
 def test_canary_moto_polls_sync_tasks_every_half_second() -> None:
-    assert moto_patches._ORIGINAL_SYNC_DELAY == 0.5
+    assert moto_patches._callback_module._DELAY_SECONDS_SYNC_CONDITION_CHECK == 0.5
+    assert moto_patches._ORIGINAL_ECS_EVAL_SYNC is moto_patches._callback_module.StateTaskServiceCallback._eval_sync
+
+
+def test_canary_moto_creates_a_client_per_service_call() -> None:
+    first = moto_patches._ORIGINAL_BOTO_CLIENT_FOR(region="us-east-1", service="ecs")
+    second = moto_patches._ORIGINAL_BOTO_CLIENT_FOR(region="us-east-1", service="ecs")
+    assert first is not second
+
+
+def test_canary_moto_registers_backends_under_its_global_lock_every_time() -> None:
+    source = inspect.getsource(moto_patches._ORIGINAL_CREATE_ACCOUNT_BACKEND)
+    assert "with backend_lock:" in source
+    assert "not in BackendDict._instances" in source
 
 
 def test_canary_moto_rejects_integer_tolerated_failure_percentage() -> None:
