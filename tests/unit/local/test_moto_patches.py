@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+from pathlib import Path
 
 import pytest
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -150,3 +151,9 @@ def test_lambda_errors_are_named_as_aws_names_them() -> None:
 def test_timestamps_become_epoch_milliseconds() -> None:
     assert moto_patches.epoch_milliseconds(dt.datetime(2026, 1, 1, tzinfo=dt.UTC)) == 1767225600000
     assert moto_patches.epoch_milliseconds("x") == "x"
+
+
+def test_the_local_cloud_documentation_lists_every_patch() -> None:
+    documentation = (Path(__file__).parents[3] / "docs" / "local-cloud.md").read_text(encoding="utf-8")
+    missing = [patch.name for patch in moto_patches.PATCHES if f"`{patch.name}`" not in documentation]
+    assert missing == []
