@@ -18,8 +18,6 @@ from pathlib import Path
 from types import FrameType
 
 from cloudburst.client.local_target import STATE_FILE_ENV, read_state, state_file
-from cloudburst.local.cloud import LocalCloud, LocalCloudError
-from cloudburst.local.template import TemplateError
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _STOP_WAIT_SECONDS = 60.0
@@ -42,6 +40,10 @@ def _remove_own_state(path: Path) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # Imported here: `status` and `stop` should not pay for loading moto and the emulator.
+    from cloudburst.local.cloud import LocalCloud, LocalCloudError  # noqa: PLC0415
+    from cloudburst.local.template import TemplateError  # noqa: PLC0415
+
     path = args.state_file
     running = read_state(path)
     if running is not None:
@@ -100,14 +102,25 @@ def stop(args: argparse.Namespace) -> int:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + _STOP_WAIT_SECONDS
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _running(pid):
             print(f"stopped the local cloud (pid {pid})")
             return 0
         time.sleep(0.1)
     print(f"the local cloud (pid {pid}) is still stopping after {_STOP_WAIT_SECONDS:.0f} s", file=sys.stderr)
     return 1
+
+
+def _running(pid: int) -> bool:
+    """Whether the process still runs (an exited one its parent has not yet reaped does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -120,6 +120,7 @@ class LocalCloud:
         self.region = LOCAL_REGION
         self.account_id = LOCAL_ACCOUNT_ID
         self._task_commands = dict(PRODUCT_TASK_COMMANDS if task_commands is None else task_commands)
+        self._task_commands_given = task_commands is not None
         self._parameters = dict(parameters or {})
         self._stack_name = stack_name
         self._patch_settings = moto_patches.PatchSettings(sync_poll_seconds=sync_poll_seconds, time_scale=time_scale)
@@ -218,10 +219,16 @@ class LocalCloud:
                     LocalCloud._active = None
 
     def _commands_by_family(self, deployed: DeployedStack) -> dict[str, TaskCommand]:
+        """Task commands by family. Commands given explicitly must name task definitions of the template; the
+        product's defaults apply to whichever of the renderer's task definitions the template has."""
         unknown = sorted(set(self._task_commands) - set(deployed.task_families))
-        if unknown:
+        if unknown and self._task_commands_given:
             raise TemplateError(f"task_commands name task definitions that are not in the template: {unknown}")
-        return {deployed.task_families[logical_id]: command for logical_id, command in self._task_commands.items()}
+        return {
+            deployed.task_families[logical_id]: command
+            for logical_id, command in self._task_commands.items()
+            if logical_id in deployed.task_families
+        }
 
     # -- what a client needs -------------------------------------------------------------------------------
     @property

@@ -69,3 +69,13 @@ def run_task_input(cloud: LocalCloud, environment: dict[str, str], definition: s
         "group": f"test:{uuid.uuid4().hex[:8]}",
         "environment": [{"Name": name, "Value": value} for name, value in environment.items()],
     }
+
+
+def explain(cloud: LocalCloud, result: ExecutionResult) -> str:
+    """A failed execution's error and cause, with the output of the tasks it started (for assertion messages)."""
+    logs = [
+        f"--- {task.group} {task.log_path}\n{task.log_path.read_text()[-600:]}"
+        for task in cloud.tasks()[-3:]
+        if task.log_path
+    ]
+    return "\n".join([f"{result.status} {result.error}: {(result.cause or '')[:1500]}", *logs])

@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cloudburst.local import LocalCloud
-from tests.integration.local.conftest import run, run_task_input, start
+from tests.integration.local.conftest import explain, run, run_task_input, start
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +40,7 @@ def test_outputs_are_resolved_like_a_deployed_stack(engine_cloud: LocalCloud) ->
 def test_the_pipeline_runs_every_batch_on_its_own_task(engine_cloud: LocalCloud) -> None:
     batches = _batches(3, 3, b1i0={"fail": True})
     result = run(engine_cloud, "PipelineStateMachineArn", {"run": "p1", "batches": batches, "max_parallel": 2})
-    assert result.succeeded, (result.error, result.cause)
+    assert result.succeeded, explain(engine_cloud, result)
     done = result.output["batches"]
     assert len(done) == 3
     groups = set()
@@ -111,7 +111,7 @@ def test_a_task_that_exits_non_zero_fails_the_sync_state(engine_cloud: LocalClou
 
 def test_a_task_that_exits_zero_reports_what_the_report_bills_from(engine_cloud: LocalCloud) -> None:
     result = run(engine_cloud, "RunTaskStateMachineArn", run_task_input(engine_cloud, {"EXIT_AFTER_SECONDS": "0.3"}))
-    assert result.succeeded, (result.error, result.cause)
+    assert result.succeeded, explain(engine_cloud, result)
     task = result.output
     assert task["exit_code"] == 0
     assert task["stop_code"] == "EssentialContainerExited"
@@ -200,7 +200,7 @@ def test_a_task_ignoring_sigterm_is_killed_after_its_stop_timeout(engine_cloud: 
 def test_a_capacity_failure_is_retried_by_the_state_machine(engine_cloud: LocalCloud) -> None:
     engine_cloud.faults.fail_run_task(times=1)
     result = run(engine_cloud, "RunTaskStateMachineArn", run_task_input(engine_cloud, {"EXIT_AFTER_SECONDS": "0.1"}))
-    assert result.succeeded, (result.error, result.cause)
+    assert result.succeeded, explain(engine_cloud, result)
     failed = [event["taskFailedEventDetails"] for event in result.events("TaskFailed")]
     assert [failure["error"] for failure in failed] == ["AmazonECS.Unknown"]
     assert "Capacity is unavailable" in failed[0]["cause"]
