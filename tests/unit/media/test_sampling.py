@@ -17,6 +17,7 @@ from cloudburst.renderer.media.sampling import (
     choose_base_scale,
     margin,
     plan_cut,
+    slow_frames,
     solve_axis,
 )
 
@@ -97,3 +98,11 @@ def test_fast_frames_match_exact_warped_frames(texture: np.ndarray, view: View) 
     assert cut.fast
     assert difference.mean() < 0.5
     assert np.percentile(difference, 99.5) <= 3
+
+
+@pytest.mark.parametrize("effect", [Effect.ZOOM_IN, Effect.PAN_RIGHT, Effect.KEN_BURNS])
+def test_the_vectorised_slow_frame_count_agrees_with_the_per_frame_planner(effect: Effect) -> None:
+    views = plan_views(effect, strength=0.4, easing=Easing.EASE_IN_OUT, seed=3, width=640, height=360, frames=300)
+    for base_width, base_height in ((704, 396), (768, 432), (840, 472)):
+        per_frame = sum(1 for view in views if not plan_cut(view, 640, 360, base_width, base_height).fast)
+        assert slow_frames(views, 640, 360, base_width, base_height) == per_frame

@@ -137,13 +137,25 @@ def render_scene(
 
 
 def check_scene(inputs: SceneInputs, options: RenderOptions, limits: Limits, cancel: Cancel) -> CheckedScene:
-    """Every check of step 1, cheapest first; InputRejected names the input and the problem."""
+    """Every check of step 1, cheapest first; InputRejected names the input and the problem.
+
+    The audio is decoded (in ffmpeg) while the images are decoded (in Pillow): the two checks overlap.
+    """
     sniffed = sniff_scene(inputs, limits)
     cues = load_cues(sniffed.subtitles, limits.max_subtitle_cues) if sniffed.subtitles else []
-    image = load_image(sniffed.image, limits.max_image_pixels)
-    watermark = load_image(sniffed.watermark, limits.max_image_pixels) if sniffed.watermark else None
+    abort = threading.Event()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio-check") as pool:
+        measuring = pool.submit(
+            measure_audio, sniffed.audio, max_seconds=limits.max_audio_seconds, cancel=Either(cancel, abort)
+        )
+        try:
+            image = load_image(sniffed.image, limits.max_image_pixels)
+            watermark = load_image(sniffed.watermark, limits.max_image_pixels) if sniffed.watermark else None
+        except BaseException:
+            abort.set()
+            raise
+        duration = measuring.result()
     width, height = output_size(options, *image.size)
-    duration = measure_audio(sniffed.audio, max_seconds=limits.max_audio_seconds, cancel=cancel)
     frames = frame_count(duration, options.fps)
     return CheckedScene(sniffed, image, watermark, cues, duration, width, height, frames)
 

@@ -20,13 +20,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from cloudburst.renderer.media.motion import View
 
 EXTRA = 16
 """K: extra destination columns/rows resized so the start can shift by k*a (16 costs about 2% more pixels)."""
 LUMA_TOLERANCE = 1.0 / 16.0  # output pixels; warpAffine itself quantises positions to 1/32 px
 CHROMA_TOLERANCE = 1.0 / 8.0  # chroma pixels (a quarter of a luma pixel)
-SCALE_CANDIDATES = tuple(1.0 + step / 100.0 for step in range(2, 13))  # base scale relative to the deepest zoom
+SCALE_CANDIDATES = tuple(1.0 + step / 200.0 for step in range(4, 25))  # base scale relative to the deepest zoom
 MAX_DOWNSCALE = 1.6
 """Never resize by more than this at the widest view: bilinear sampling would skip pixels and alias."""
 
@@ -116,8 +118,29 @@ def margin(max_scale: float, extra: int = EXTRA) -> int:
     return 2 * (math.ceil((extra + 2) * max_scale) + 4)
 
 
+def axis_errors(a: np.ndarray, b: np.ndarray, extra: int = EXTRA) -> np.ndarray:
+    """`solve_axis`'s smallest error for many (a, b) pairs at once (numpy), in destination samples."""
+    best = np.full(a.shape, np.inf)
+    for skip in range(extra + 1):
+        first = skip * a + 0.5 * a - 0.5
+        origin = np.round(b - first)
+        error = np.where(first >= 0, np.abs(origin + first - b) / a, np.inf)
+        best = np.minimum(best, error)
+    return best
+
+
 def slow_frames(views: Sequence[View], width: int, height: int, base_width: int, base_height: int) -> int:
-    return sum(1 for view in views if not plan_cut(view, width, height, base_width, base_height).fast)
+    """How many of `views` `plan_cut` would leave to the warp (computed for all frames at once)."""
+    zoom = np.array([view.zoom for view in views])
+    cx = np.array([view.cx for view in views])
+    cy = np.array([view.cy for view in views])
+    sx, sy = base_width / width, base_height / height
+    ax, ay = sx / zoom, sy / zoom
+    bx = (cx - width / (2.0 * zoom)) * sx + 0.5 * ax - 0.5
+    by = (cy - height / (2.0 * zoom)) * sy + 0.5 * ay - 0.5
+    luma = np.maximum(axis_errors(ax, bx), axis_errors(ay, by))
+    chroma = np.maximum(axis_errors(ax, bx / 2.0), axis_errors(ay, (0.5 * ay + by - 0.5) / 2.0))
+    return int(np.count_nonzero((luma > LUMA_TOLERANCE) | (chroma > CHROMA_TOLERANCE)))
 
 
 def choose_base_scale(views: Sequence[View], width: int, height: int, max_source_scale: float) -> float:
@@ -126,13 +149,12 @@ def choose_base_scale(views: Sequence[View], width: int, height: int, max_source
     those the candidate that leaves the fewest frames to the slow warp (ties: the smaller, cheaper base)."""
     deepest = max(view.zoom for view in views)
     widest = min(view.zoom for view in views)
-    sample = list(views[:: max(1, len(views) // 120)])
     best_scale, best_slow = 0.0, math.inf
     for factor in SCALE_CANDIDATES:
         scale = min(deepest * factor, MAX_DOWNSCALE * widest)
         scale = min(scale, max(max_source_scale, 1.0) * factor)
         base_width, base_height = base_sizes(width, height, scale)
-        slow = slow_frames(sample, width, height, base_width, base_height)
+        slow = slow_frames(views, width, height, base_width, base_height)
         if slow < best_slow:
             best_scale, best_slow = scale, slow
     return best_scale
