@@ -63,8 +63,11 @@ def worker_definition(cloud: LocalCloud) -> str:
     return arn
 
 
-def run_task_input(cloud: LocalCloud, environment: dict[str, str], definition: str | None = None) -> dict[str, Any]:
+def run_task_input(
+    cloud: LocalCloud, environment: dict[str, str], definition: str | None = None, timeout_seconds: int = 120
+) -> dict[str, Any]:
     return {
+        "timeout_seconds": timeout_seconds,
         "task_definition": definition or worker_definition(cloud),
         "group": f"test:{uuid.uuid4().hex[:8]}",
         "environment": [{"Name": name, "Value": value} for name, value in environment.items()],

@@ -197,6 +197,22 @@ def test_a_task_ignoring_sigterm_is_killed_after_its_stop_timeout(engine_cloud: 
     assert time.monotonic() - stopped_at >= 1.9
 
 
+def test_a_sync_state_that_times_out_stops_its_task(engine_cloud: LocalCloud) -> None:
+    payload = run_task_input(engine_cloud, {}, timeout_seconds=1)  # TimeoutSecondsPath: real seconds
+    result = run(engine_cloud, "RunTaskStateMachineArn", payload)
+    assert result.status == "FAILED"
+    assert result.error == "States.Timeout"
+    task = next(task for task in engine_cloud.tasks() if task.group == payload["group"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and next(t for t in engine_cloud.tasks() if t.group == payload["group"]).alive:
+        time.sleep(0.05)
+    stopped = engine_cloud.client("ecs").describe_tasks(
+        cluster=engine_cloud.outputs["ClusterArn"], tasks=[task.task_arn]
+    )
+    assert stopped["tasks"][0]["lastStatus"] == "STOPPED"
+    assert stopped["tasks"][0]["stopCode"] == "UserInitiated"  # Step Functions' best-effort StopTask
+
+
 def test_a_capacity_failure_is_retried_by_the_state_machine(engine_cloud: LocalCloud) -> None:
     engine_cloud.faults.fail_run_task(times=1)
     result = run(engine_cloud, "RunTaskStateMachineArn", run_task_input(engine_cloud, {"EXIT_AFTER_SECONDS": "0.1"}))
