@@ -83,7 +83,8 @@ class EcsFaults:
         with self._lock:
             self._capacity_failures += times
 
-    def _take_capacity_failure(self) -> bool:
+    def take_capacity_failure(self) -> bool:
+        """Whether this RunTask should fail for capacity (consuming one injected failure)."""
         with self._lock:
             if self._capacity_failures <= 0:
                 return False
@@ -193,7 +194,7 @@ class LocalEcsRuntime:
                 return task
 
         def response_run_task(handler: Any) -> ActionResult:
-            if runtime.faults._take_capacity_failure():
+            if runtime.faults.take_capacity_failure():
                 arn = handler.ecs_backend.describe_task_definition(handler._get_param("taskDefinition")).arn
                 return ActionResult({"tasks": [], "failures": [{"arn": arn, "reason": CAPACITY_UNAVAILABLE}]})
             result: ActionResult = runtime._originals["response_run_task"](handler)
