@@ -49,7 +49,7 @@ from cloudburst.renderer.media.sampling import CutStats, base_sizes, choose_base
 from cloudburst.renderer.media.scene import SegmentOverlays
 from cloudburst.renderer.media.subtitles.cues import Cue
 from cloudburst.renderer.media.subtitles.plan import load_cues, no_subtitles, plan_subtitles
-from cloudburst.renderer.media.subtitles.raster import rasterise
+from cloudburst.renderer.media.subtitles.raster import Rasteriser
 from cloudburst.renderer.media.watermark import watermark_overlay
 
 OUTPUT_NAME = "output.mp4"
@@ -109,10 +109,14 @@ def render_scene(
         effect = resolve_effect(options.effect, seed)
         encode_started = time.perf_counter()
         context = RenderContext(scratch, stop, report, stats)
-        if is_static(effect, options.strength):
-            video, raw = _render_still(scene, options, context), True
-        else:
-            video, raw = _render_moving(scene, options, effect, seed, context), False
+        overlays = _overlays(scene, options, scratch, stop)  # starts the subtitle rasteriser: close it below
+        try:
+            if is_static(effect, options.strength):
+                video, raw = _render_still(scene, options, overlays, context), True
+            else:
+                video, raw = _render_moving(scene, options, overlays, context, effect=effect, seed=seed), False
+        finally:
+            overlays.close()
         stats["video_s"] = time.perf_counter() - encode_started
         audio = audio_job.result()
         mux_started = time.perf_counter()
@@ -190,7 +194,7 @@ def _overlays(scene: CheckedScene, options: RenderOptions, scratch: Path, cancel
     )
     style = options.subtitles
     translucent = style.box and style.box_opacity < 1.0
-    raster = rasterise(plan.script, width, height, plan.state_count, translucent=translucent, cancel=cancel)
+    raster = Rasteriser(plan.script, width, height, plan.state_count, translucent=translucent, cancel=cancel)
     return SegmentOverlays(plan.segments, watermark, raster, plan.state_of_segment)
 
 
@@ -204,10 +208,11 @@ class RenderContext:
     stats: dict[str, float]
 
 
-def _render_still(scene: CheckedScene, options: RenderOptions, context: RenderContext) -> Path:
+def _render_still(
+    scene: CheckedScene, options: RenderOptions, overlays: SegmentOverlays, context: RenderContext
+) -> Path:
     canvas = compose_canvas(scene.image, options.fit, options.background, scene.width, scene.height)
     base = rgb_to_nv12(canvas)
-    overlays = _overlays(scene, options, context.scratch, context.cancel)
     per_segment = overlays.per_segment()
     segments = overlays.segments
     plan = coding_plan([Hold(index, segment.frames) for index, segment in enumerate(segments)], options.fps)
@@ -224,25 +229,28 @@ def _render_still(scene: CheckedScene, options: RenderOptions, context: RenderCo
         context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * (index + 1) / len(plan))
 
     context.stats["pictures_encoded"] = float(len(plan))
-    try:
-        return encode_held(
-            plan,
-            picture,
-            width=scene.width,
-            height=scene.height,
-            fps=options.fps,
-            quality=options.quality,
-            threads=container_cpus(),
-            scratch=context.scratch,
-            cancel=context.cancel,
-            on_picture=progress,
-        )
-    finally:
-        overlays.close()
+    return encode_held(
+        plan,
+        picture,
+        width=scene.width,
+        height=scene.height,
+        fps=options.fps,
+        quality=options.quality,
+        threads=container_cpus(),
+        scratch=context.scratch,
+        cancel=context.cancel,
+        on_picture=progress,
+    )
 
 
 def _render_moving(
-    scene: CheckedScene, options: RenderOptions, effect: Effect, seed: int, context: RenderContext
+    scene: CheckedScene,
+    options: RenderOptions,
+    overlays: SegmentOverlays,
+    context: RenderContext,
+    *,
+    effect: Effect,
+    seed: int,
 ) -> Path:
     width, height = scene.width, scene.height
     views = plan_views(
@@ -261,7 +269,6 @@ def _render_moving(
     base = make_base(canvas, margin(max(view.zoom for view in views) and scale))
     cut_stats = CutStats()
     cuts = (cut_stats.add(plan_cut(view, width, height, base_width, base_height)) for view in views)
-    overlays = _overlays(scene, options, context.scratch, context.cancel)
     target = context.scratch / "video.mp4"
     step = max(1, scene.frames // 100)
 
@@ -269,22 +276,19 @@ def _render_moving(
         if written % step == 0 or written == scene.frames:
             context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * written / scene.frames)
 
-    try:
-        encode_moving(
-            base,
-            cuts,
-            overlays.per_frame(),
-            width=width,
-            height=height,
-            fps=options.fps,
-            quality=options.quality,
-            threads=container_cpus(),
-            target=target,
-            cancel=context.cancel,
-            on_frame=progress,
-        )
-    finally:
-        overlays.close()
+    encode_moving(
+        base,
+        cuts,
+        overlays.per_frame(),
+        width=width,
+        height=height,
+        fps=options.fps,
+        quality=options.quality,
+        threads=container_cpus(),
+        target=target,
+        cancel=context.cancel,
+        on_frame=progress,
+    )
     context.stats.update(cut_stats.summary())
     return target
 

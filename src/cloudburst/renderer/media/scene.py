@@ -1,18 +1,16 @@
 """The overlays of a scene in frame order: the watermark on every frame, a subtitle state per segment.
 
-Subtitle states are rasterised on demand by a streaming ffmpeg (`subtitles.raster`), so `SegmentOverlays`
-owns that process through its generator: `close()` ends it at once, whether the render finished, failed or
-was cancelled (a generator left to the garbage collector could keep its ffmpeg alive while an exception
-traceback still references it).
+Subtitle states are rasterised on demand by a streaming ffmpeg (`subtitles.raster.Rasteriser`), which
+`SegmentOverlays` owns: `close()` ends it at once, whether the render finished, failed or was cancelled.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cloudburst.renderer.media.overlay import Overlay
+from cloudburst.renderer.media.subtitles.raster import Rasteriser
 from cloudburst.renderer.media.subtitles.timeline import Segment
 
 
@@ -22,14 +20,14 @@ class SegmentOverlays:
 
     segments: list[Segment]
     watermark: Overlay | None
-    raster: Generator[Overlay | None, None, None] | None = None  # one item per segment that shows subtitles
+    raster: Rasteriser | None = None  # one overlay per segment that shows subtitles
     state_of_segment: list[int | None] = field(default_factory=list)
 
     def per_segment(self) -> Iterator[tuple[Segment, list[Overlay]]]:
         for index, segment in enumerate(self.segments):
             subtitle = None
             if self.raster is not None and self.state_of_segment[index] is not None:
-                subtitle = next(self.raster)
+                subtitle = self.raster.next_overlay()
             yield segment, [overlay for overlay in (self.watermark, subtitle) if overlay is not None]
 
     def per_frame(self) -> Iterator[list[Overlay]]:
@@ -40,5 +38,4 @@ class SegmentOverlays:
     def close(self) -> None:
         """Stop the subtitle rasteriser (and its ffmpeg) if it is still running."""
         if self.raster is not None:
-            with contextlib.suppress(ValueError):  # still executing in a stuck producer: it is a daemon thread
-                self.raster.close()
+            self.raster.close()

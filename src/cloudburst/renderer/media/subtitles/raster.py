@@ -17,7 +17,7 @@ memory stays flat however many cues a scene has.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -40,37 +40,69 @@ def raster_graph(script: Path, width: int, height: int, count: int, *, transluce
     )
 
 
-def rasterise(
-    script: Path, width: int, height: int, count: int, *, translucent: bool = True, cancel: Cancel | None = None
-) -> Generator[Overlay | None, None, None]:
-    """One overlay per state 0..count-1 of the time-compressed `script` (None where nothing is drawn).
+class Rasteriser:
+    """One overlay per state 0..count-1 of the time-compressed `script` (None where nothing is drawn), read in
+    order with `next_overlay()`. The ffmpeg starts as soon as this is created, so its start-up (and libass
+    loading fonts) overlaps whatever the render prepares meanwhile; `close()` stops it.
 
     `translucent`: the style has translucent colours (a box with opacity below 1), see the module docstring.
     """
-    if count == 0:
-        return
-    frame_size = width * height * (6 if translucent else 4)
-    pix_fmt = "rgb24" if translucent else "rgba"
-    graph = raster_graph(script, width, height, count, translucent=translucent)
-    args = ["-filter_complex", graph, "-f", "rawvideo", "-pix_fmt", pix_fmt, "pipe:1"]
-    with FfmpegProcess(
-        args,
-        label="subtitle raster",
-        cancel=cancel,
-        stdout=True,
-    ) as proc:
+
+    def __init__(
+        self,
+        script: Path,
+        width: int,
+        height: int,
+        count: int,
+        *,
+        translucent: bool = True,
+        cancel: Cancel | None = None,
+    ) -> None:
+        self._width, self._height, self._remaining = width, height, count
+        self._translucent = translucent
+        self._frame_size = width * height * (6 if translucent else 4)
+        self._proc: FfmpegProcess | None = None
+        if count > 0:
+            pix_fmt = "rgb24" if translucent else "rgba"
+            graph = raster_graph(script, width, height, count, translucent=translucent)
+            args = ["-filter_complex", graph, "-f", "rawvideo", "-pix_fmt", pix_fmt, "pipe:1"]
+            self._proc = FfmpegProcess(args, label="subtitle raster", cancel=cancel, stdout=True)
+
+    def next_overlay(self) -> Overlay | None:
+        proc = self._proc
+        if proc is None or self._remaining == 0:
+            raise RenderError("subtitle raster: asked for more states than the script has")
+        data = _read_exactly(proc.stdout, self._frame_size)
+        if data is None:
+            proc.wait()  # raises with ffmpeg's message if it failed
+            raise RenderError("subtitle raster: ffmpeg produced fewer frames than subtitle states")
+        proc.raise_if_cancelled()
+        self._remaining -= 1
+        if self._remaining == 0:
+            proc.wait()
+            self.close()
+        width, height = self._width, self._height
+        if self._translucent:
+            both = np.frombuffer(data, dtype=np.uint8).reshape(2 * height, width, 3)
+            return overlay_from_renders(both[:height], both[height:], width, height)
+        return overlay_from_rgba(np.frombuffer(data, dtype=np.uint8).reshape(height, width, 4), width, height)
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.__exit__(None, None, None)
+            self._proc = None
+
+
+def rasterise(
+    script: Path, width: int, height: int, count: int, *, translucent: bool = True, cancel: Cancel | None = None
+) -> Iterator[Overlay | None]:
+    """Every state's overlay in order (a convenience over `Rasteriser`)."""
+    rasteriser = Rasteriser(script, width, height, count, translucent=translucent, cancel=cancel)
+    try:
         for _ in range(count):
-            data = _read_exactly(proc.stdout, frame_size)
-            if data is None:
-                proc.wait()  # raises with ffmpeg's message if it failed
-                raise RenderError("subtitle raster: ffmpeg produced fewer frames than subtitle states")
-            proc.raise_if_cancelled()
-            if translucent:
-                both = np.frombuffer(data, dtype=np.uint8).reshape(2 * height, width, 3)
-                yield overlay_from_renders(both[:height], both[height:], width, height)
-            else:
-                yield overlay_from_rgba(np.frombuffer(data, dtype=np.uint8).reshape(height, width, 4), width, height)
-        proc.wait()
+            yield rasteriser.next_overlay()
+    finally:
+        rasteriser.close()
 
 
 def overlay_from_renders(on_black: np.ndarray, on_white: np.ndarray, width: int, height: int) -> Overlay | None:
