@@ -70,14 +70,15 @@ def stream(info: dict[str, Any], kind: str) -> dict[str, Any]:
     return found
 
 
-def frames(path: Path, *, gray: bool = True) -> np.ndarray:
-    """Every decoded frame: (n, h, w) luma, or (n, h, w, 3) RGB. Decoding errors fail the test."""
+def frames(path: Path, *, gray: bool = True, limit: int | None = None) -> np.ndarray:
+    """Every decoded frame (or the first `limit`): (n, h, w) luma, or (n, h, w, 3) RGB. Decoding errors fail
+    the test."""
     info = stream(probe(path), "video")
     width, height = int(info["width"]), int(info["height"])
     pix_fmt, channels = ("gray", 1) if gray else ("rgb24", 3)
     result = subprocess.run(
         ["ffmpeg", "-hide_banner", "-v", "error", "-xerror", "-i", str(path), "-map", "0:v",
-         "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"],
+         *(["-frames:v", str(limit)] if limit else []), "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"],
         capture_output=True, check=True,
     )  # fmt: skip
     assert result.stderr == b"", result.stderr.decode()

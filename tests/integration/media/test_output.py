@@ -78,6 +78,19 @@ def test_output_size_follows_the_image_or_the_options(
     assert (video["width"], video["height"]) == expected
 
 
+def test_a_twelve_megapixel_photo_fills_a_1080p_frame(tmp_path: Path, audio: Path) -> None:
+    image = tmp_path / "big.jpg"
+    pixels = np.zeros((3000, 4000, 3), dtype=np.uint8)
+    pixels[:, :2000] = (200, 40, 40)
+    pixels[:, 2000:] = (40, 40, 200)
+    Image.fromarray(pixels).save(image, quality=90)
+    result = render(SceneInputs(image, audio), RenderOptions(), tmp_path / "work")
+    first = frames(result.path, gray=False, limit=1)[0].astype(int)
+    assert first.shape == (1080, 1920, 3)
+    assert tuple(first[540, 100]) == pytest.approx((200, 40, 40), abs=12)
+    assert tuple(first[540, 1820]) == pytest.approx((40, 40, 200), abs=12)
+
+
 def test_cover_fills_the_frame_and_contain_pads_with_the_background(tmp_path: Path, audio: Path) -> None:
     image = tmp_path / "green.png"
     Image.new("RGB", (400, 400), (0, 200, 0)).save(image)
@@ -109,7 +122,7 @@ def test_exif_orientation_is_honoured(tmp_path: Path, audio: Path) -> None:
     result = render(SceneInputs(image, audio), RenderOptions(), tmp_path / "work")
     video = stream(probe(result.path), "video")
     assert (video["width"], video["height"]) == (1080, 1920)
-    first = frames(result.path, gray=False)[0]
+    first = frames(result.path, gray=False, limit=1)[0]
     assert first[960, 1000, 0] > 150 > first[960, 1000, 2]  # right: red
     assert first[960, 80, 2] > 150 > first[960, 80, 0]  # left: blue
 
