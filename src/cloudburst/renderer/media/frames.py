@@ -55,6 +55,9 @@ class FrameMaker:
     frame would cost page faults on every frame, more than the copy that follows the resize."""
 
     def __init__(self, base: BasePicture) -> None:
+        # x264 already keeps every core busy; OpenCV's own worker threads would only add contention and
+        # spinning, so resizes run on the producer thread alone (about 10% less CPU per frame, measured).
+        cv2.setNumThreads(1)
         self.base = base
         self._scratch: dict[int, U8] = {}  # one flat buffer per plane kind (channels), grown when needed
 

@@ -2,7 +2,7 @@
 
 A producer thread makes frame n+1 (resize, overlays) while the main thread writes frame n to ffmpeg's stdin;
 OpenCV and the pipe write both release the GIL, so the two overlap with each other and with x264's own
-threads. Buffers are recycled (three in flight), the pipe is enlarged to cut context switches, and ffmpeg
+threads. Buffers are recycled (four in flight), the pipe is enlarged to cut context switches, and ffmpeg
 does no conversion or filtering at all: what it receives is exactly what x264 wants.
 """
 
@@ -23,7 +23,7 @@ from cloudburst.renderer.media.overlay import Overlay
 from cloudburst.renderer.media.process import Cancel, FfmpegProcess
 from cloudburst.renderer.media.sampling import FrameCut
 
-BUFFERS = 3
+BUFFERS = 4
 PIPE_BYTES = 1 << 20
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux), not exported by every Python build
 
