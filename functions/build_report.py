@@ -10,9 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudburst.aws.notify import webhook_secret
 from cloudburst.pipeline.build_report import Notifier, build_report
 from cloudburst.pipeline.settings import setting
-from lambda_runtime import events_client, logger, metrics, s3_client, secrets_client, tracer
+from lambda_runtime import compact_errors, events_client, logger, metrics, s3_client, secrets_client, tracer
 
 
+@compact_errors
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -9,9 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudburst.pipeline.copy_output import copy_output
 from cloudburst.pipeline.payloads import SceneStep
-from lambda_runtime import logger, metrics, renderer_at, s3_client, tracer
+from lambda_runtime import compact_errors, logger, metrics, renderer_at, s3_client, tracer
 
 
+@compact_errors
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

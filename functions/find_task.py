@@ -8,9 +8,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudburst.pipeline.find_task import TaskSearch, find_task
 from cloudburst.pipeline.settings import setting
-from lambda_runtime import ecs_client, logger, renderer_at, s3_client, tracer
+from lambda_runtime import compact_errors, ecs_client, logger, renderer_at, s3_client, tracer
 
 
+@compact_errors
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

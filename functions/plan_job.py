@@ -10,9 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudburst.models.job import Architecture
 from cloudburst.pipeline.plan_job import PlanSettings, plan_job
 from cloudburst.pipeline.settings import int_setting, setting
-from lambda_runtime import logger, metrics, s3_client, tracer
+from lambda_runtime import compact_errors, logger, metrics, s3_client, tracer
 
 
+@compact_errors
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -9,9 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudburst.pipeline.errors import OutputMismatch
 from cloudburst.pipeline.payloads import SceneStep
 from cloudburst.pipeline.poll_render import poll_render
-from lambda_runtime import logger, renderer_at, tracer
+from lambda_runtime import compact_errors, logger, renderer_at, tracer
 
 
+@compact_errors
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

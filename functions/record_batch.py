@@ -9,9 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudburst.pipeline.payloads import BatchItem
 from cloudburst.pipeline.record_batch import record_batch
-from lambda_runtime import logger, metrics, s3_client, tracer
+from lambda_runtime import compact_errors, logger, metrics, s3_client, tracer
 
 
+@compact_errors
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -10,9 +10,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloudburst.pipeline.payloads import BatchItem, TaskLocation
 from cloudburst.pipeline.release_task import release_task
 from cloudburst.pipeline.settings import setting
-from lambda_runtime import ecs_client, logger, metrics, renderer_at, tracer
+from lambda_runtime import compact_errors, ecs_client, logger, metrics, renderer_at, tracer
+
+RELEASE_METRICS = {
+    "shutdown": "TasksReleasedByShutdown",
+    "stop_task": "TasksStoppedByFallback",
+    None: "TasksNotReleased",
+}
+"""One count per release, whichever way it went: a rise in fallbacks means renderers stopped answering."""
 
 
+@compact_errors
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -24,6 +32,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     release = release_task(batch, task, ecs_client(), setting("CLUSTER_ARN"), renderer_at(batch.token))
     if release.released_by is None:
         logger.warning("batch task not released", extra={"note": release.note})
-    elif release.released_by == "stop_task":
-        metrics.add_metric(name="TasksStoppedByFallback", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=RELEASE_METRICS[release.released_by], unit=MetricUnit.Count, value=1)
     return release.model_dump(mode="json")

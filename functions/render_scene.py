@@ -8,9 +8,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudburst.pipeline.payloads import SceneStep
 from cloudburst.pipeline.render_scene import render_scene
-from lambda_runtime import logger, renderer_at, s3_client, tracer
+from lambda_runtime import compact_errors, logger, renderer_at, s3_client, tracer
 
 
+@compact_errors
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudburst.pipeline.settings import setting
 from cloudburst.pipeline.start_job_from_upload import start_job_from_upload
-from lambda_runtime import logger, metrics, s3_client, sfn_client, tracer
+from lambda_runtime import compact_errors, logger, metrics, s3_client, sfn_client, tracer
 
 
+@compact_errors
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -9,9 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloudburst.pipeline.settings import int_setting, setting
 from cloudburst.pipeline.sweep_orphan_tasks import sweep_orphan_tasks
-from lambda_runtime import ecs_client, logger, metrics, tracer
+from lambda_runtime import compact_errors, ecs_client, logger, metrics, tracer
 
 
+@compact_errors
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cloudburst.models.errors import describe_validation_error
 from cloudburst.models.job import Architecture, Capacity
@@ -62,7 +62,24 @@ class PriceTable(_Rates):
     notes: list[str] = Field(default_factory=list)
     free_ephemeral_storage_gb: float = Field(default=20, ge=0)
     spot_discount: float = Field(ge=0, lt=1, description="Used for Spot where a region has no Spot rates.")
+    fallback_region: str = Field(
+        default="us-east-1", description="Whose rates price a region the table lacks (flagged in the report)."
+    )
     regions: dict[str, RegionPrices] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fallback_is_priced(self) -> Self:
+        if self.fallback_region not in self.regions:
+            raise ValueError(f"fallback_region {self.fallback_region!r} is not one of the table's regions")
+        return self
+
+    def priced_region(self, region: str) -> str:
+        """The region whose rates price a job run in `region`: itself, or the fallback when the table lacks it.
+
+        A deployment in a region the bundled table does not list must still get its report (the job has run
+        and been paid for); the report says which rates it used, and an override prices the region exactly.
+        """
+        return region if region in self.regions else self.fallback_region
 
     def region(self, region: str) -> RegionPrices:
         """The rates of `region`; an unknown region is refused with the ones we know."""

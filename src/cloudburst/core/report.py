@@ -111,8 +111,9 @@ def build_report(
     """
     if not finished_at >= started_at:
         raise ValueError(f"finished_at ({finished_at}) is before started_at ({started_at})")
-    region_prices = prices.region(region)
-    pricing = _Pricing(prices, region, region_prices, ephemeral_storage_gb)
+    priced_region = prices.priced_region(region)
+    region_prices = prices.region(priced_region)
+    pricing = _Pricing(prices, priced_region, region_prices, ephemeral_storage_gb)
     ordered = sorted(records, key=lambda r: (r.batch_index, r.attempt))
     task_facts = [
         _task_facts(record, record.task, pricing, finished_at) for record in ordered if record.task is not None
@@ -191,7 +192,7 @@ def build_report(
             s3_get_requests=usage.s3_get_requests,
             estimated=usage.estimated,
         ),
-        prices=_prices_used(prices, region, region_prices, lambda_architecture),
+        prices=_prices_used(prices, priced_region, region_prices, lambda_architecture, job_region=region),
     )
 
 
@@ -450,7 +451,12 @@ def _median(values: Sequence[float], fallback: float) -> float:
 
 
 def _prices_used(
-    prices: PriceTable, region: str, region_prices: RegionPrices, lambda_architecture: Architecture
+    prices: PriceTable,
+    region: str,
+    region_prices: RegionPrices,
+    lambda_architecture: Architecture,
+    *,
+    job_region: str,
 ) -> PricesUsed:
     def rates(capacity: Capacity) -> dict[Architecture, dict[str, float]]:
         return {
@@ -474,6 +480,10 @@ def _prices_used(
         step_functions_per_thousand_transitions=region_prices.step_functions_per_thousand_transitions,
         s3_put_per_thousand=region_prices.s3_put_per_thousand,
         s3_get_per_thousand=region_prices.s3_get_per_thousand,
+        note=None
+        if region == job_region
+        else f"the price table has no rates for {job_region}; {region} rates were used "
+        "(pass a price override to price this region exactly)",
     )
 
 

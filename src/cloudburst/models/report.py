@@ -131,6 +131,7 @@ class PricesUsed(ReportModel):
     step_functions_per_thousand_transitions: float
     s3_put_per_thousand: float
     s3_get_per_thousand: float
+    note: str | None = Field(default=None, description="Set when another region's rates stood in.")
 
 
 class UsageUsed(ReportModel):

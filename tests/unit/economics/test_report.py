@@ -258,5 +258,12 @@ def test_usage_is_estimated_when_not_given() -> None:
 def test_bad_inputs_are_refused() -> None:
     with pytest.raises(ValueError, match="before started_at"):
         _report(started_at=T0 + 10, finished_at=T0)
-    with pytest.raises(ValueError, match="no prices for 'mars-north-1'"):
-        _report(region="mars-north-1")
+
+
+def test_a_region_missing_from_the_table_is_priced_with_the_fallback_and_says_so(report: Report) -> None:
+    elsewhere = _report(region="ca-central-1")
+    assert elsewhere.region == "ca-central-1"
+    assert elsewhere.prices.region == "us-east-1"
+    assert elsewhere.prices.note is not None and "no rates for ca-central-1" in elsewhere.prices.note
+    assert elsewhere.cost.total_usd == report.cost.total_usd
+    assert report.prices.note is None
