@@ -1,9 +1,10 @@
-"""The scene's narration: measured exactly before any video work, then encoded once to AAC for the mux.
+"""The scene's narration: measured exactly before any video work, then encoded once to AAC.
 
 Measuring first (a quick decode) proves ffmpeg can read the audio, so a corrupt file is refused as bad input
 before anything is encoded, and gives the exact duration, which fixes the frame count (header estimates can be
-wrong for VBR MP3). The AAC encode (stereo 48 kHz) then runs alongside the video encode, and the final mux
-stream-copies it, so audio is never decoded and encoded in the video's critical path.
+wrong for VBR MP3). The AAC (stereo 48 kHz) is then encoded once: by the video encoder itself for a moving
+scene (which spares a separate process and a final mux), or alongside the pictures for a still scene, whose
+raw H.264 needs a mux anyway.
 
 Safety: the demuxer is forced from the sniffed format and only the `file` protocol is allowed, so a crafted
 file cannot make ffmpeg open a playlist, a concat list or an external reference.
@@ -99,6 +100,14 @@ def aac_coder_args(bitrate_kbps: int) -> list[str]:
     return args + (["-aac_ms", "0"] if bitrate_kbps >= NO_MID_SIDE_MIN_KBPS else [])
 
 
+def aac_output_args(bitrate_kbps: int) -> list[str]:
+    """Encoder options of the AAC track every output carries: stereo, 48 kHz, the chosen bitrate."""
+    return [
+        "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE),
+        "-c:a", "aac", *aac_coder_args(bitrate_kbps), "-b:a", f"{bitrate_kbps}k",
+    ]  # fmt: skip
+
+
 def encode_audio(
     audio: SniffedInput,
     target: Path,
@@ -107,15 +116,14 @@ def encode_audio(
     max_seconds: float,
     cancel: Cancel | None = None,
 ) -> EncodedAudio:
-    """AAC stereo 48 kHz in an MP4, for the final mux to stream-copy. Runs alongside the video encode."""
+    """AAC stereo 48 kHz in an MP4, for the still path's final mux to stream-copy. Runs alongside the
+    pictures' encode. (A moving scene's encoder encodes the audio itself, see `moving`.)"""
     assert audio.format.demuxer is not None
     run_ffmpeg(
         [
             *safe_input_args(audio.path, audio.format.demuxer),
             "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1",
-            "-t", f"{max_seconds + 1:.3f}",
-            "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE),
-            "-c:a", "aac", *aac_coder_args(bitrate_kbps), "-b:a", f"{bitrate_kbps}k",
+            "-t", f"{max_seconds + 1:.3f}", *aac_output_args(bitrate_kbps),
             "-f", "mp4", "-y", file_url(target),
         ],
         label="audio encode",

@@ -3,11 +3,12 @@
 Order of work, and why:
 1. Check every input before any encoding: formats sniffed from bytes, subtitles parsed (errors name the
    line), images decoded by Pillow with a pixel cap, audio decoded once to measure its exact length. Bad input
-   is refused as `InputRejected` having cost almost nothing.
-2. Encode the AAC in the background while the video is made, and mux the two by stream copy at the end.
-3. Video: a scene without motion has few distinct pictures, and `held` encodes just those and repeats them
-   with skip frames (tens of times realtime); a moving scene is made frame by frame in NV12 by `frames` and
-   piped to one x264 encode (`moving`). Both are a single lossy video encode.
+   is refused as `InputRejected` having cost almost nothing. While ffmpeg decodes the audio, the picture is
+   composed (that is preparation, not encoding), so the check costs little wall time.
+2. Video: a scene without motion has few distinct pictures, and `held` encodes just those and repeats them
+   with skip frames (tens of times realtime), while the AAC is encoded alongside; a stream-copy mux joins
+   them. A moving scene is made frame by frame in NV12 by `frames` and piped to one x264 encode (`moving`)
+   that also encodes the audio and writes the final file. Either way there is a single lossy video encode.
 Intermediate files live in a private scratch directory inside `workdir` that is always removed; the output
 (`workdir/output.mp4`) is removed too when the render fails or is cancelled, so a failed render leaves the
 work directory as it found it. Every ffmpeg started is stopped before this returns.
@@ -30,21 +31,20 @@ from PIL import Image
 from cloudburst.models.render_options import Effect, RenderOptions
 from cloudburst.renderer.media import stub
 from cloudburst.renderer.media.api import Limits, RenderCancelled, RenderResult, SceneInputs
-from cloudburst.renderer.media.audio import EncodedAudio, encode_audio, file_url, measure_audio
+from cloudburst.renderer.media.audio import encode_audio, measure_audio
 from cloudburst.renderer.media.canvas import compose_canvas
 from cloudburst.renderer.media.colour import Nv12, rgb_to_nv12
 from cloudburst.renderer.media.cpus import container_cpus
-from cloudburst.renderer.media.encoder import MP4_OUTPUT
-from cloudburst.renderer.media.frames import make_base
+from cloudburst.renderer.media.frames import BasePicture, make_base
 from cloudburst.renderer.media.held import Hold, coding_plan, encode_held, mux_held
 from cloudburst.renderer.media.image import load_image
 from cloudburst.renderer.media.inputs import SniffedScene, sniff_scene
 from cloudburst.renderer.media.layout import output_size
-from cloudburst.renderer.media.motion import is_static, plan_views, resolve_effect
+from cloudburst.renderer.media.motion import View, is_static, plan_views, resolve_effect
 from cloudburst.renderer.media.moving import encode_moving
 from cloudburst.renderer.media.output import describe_output
 from cloudburst.renderer.media.overlay import apply_all
-from cloudburst.renderer.media.process import Cancel, Either, run_ffmpeg
+from cloudburst.renderer.media.process import Cancel, Either
 from cloudburst.renderer.media.sampling import CutStats, base_sizes, choose_base_scale, margin, plan_cut
 from cloudburst.renderer.media.scene import SegmentOverlays
 from cloudburst.renderer.media.subtitles.cues import Cue
@@ -61,7 +61,8 @@ ProgressCallback = Callable[[float], None]
 
 @dataclass(frozen=True)
 class CheckedScene:
-    """Inputs that passed every check, decoded where that was needed to check them."""
+    """Inputs that passed every check (decoded where that was needed to check them), and the decisions that
+    follow from them: output size, frame count, the concrete effect."""
 
     sniffed: SniffedScene
     image: Image.Image
@@ -71,6 +72,26 @@ class CheckedScene:
     width: int
     height: int
     frames: int
+    effect: Effect  # concrete: `random` resolved, NONE when the motion would be nil (strength 0)
+    seed: int
+
+
+@dataclass(frozen=True)
+class PreparedPicture:
+    """The picture as the encoder will sample it: the still frame, or the base of a moving scene."""
+
+    still: Nv12 | None = None
+    base: BasePicture | None = None
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What every step of one render shares: its scratch directory, stop flag, progress callback and stats."""
+
+    scratch: Path
+    cancel: Cancel
+    report: ProgressCallback
+    stats: dict[str, float]
 
 
 def render_scene(
@@ -89,62 +110,39 @@ def render_scene(
     scratch.mkdir(parents=True)
     abort = threading.Event()
     stop = Either(cancel, abort)
-    audio_job: concurrent.futures.Future[EncodedAudio] | None = None
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio")
-    stats: dict[str, float] = {}
+    context = RenderContext(scratch, stop, report, {})
     try:
-        scene = check_scene(inputs, options, limits, stop)
-        stats["check_s"] = time.perf_counter() - started
+        scene, picture = check_and_prepare(inputs, options, limits, stop)
+        context.stats["check_s"] = time.perf_counter() - started
         report(PROGRESS_PREPARED)
-        sniffed_audio = scene.sniffed.audio
-        audio_job = pool.submit(
-            encode_audio,
-            sniffed_audio,
-            scratch / "audio.m4a",
-            bitrate_kbps=options.quality.audio_bitrate_kbps,
-            max_seconds=limits.max_audio_seconds,
-            cancel=stop,
-        )
-        seed = options.seed if options.seed is not None else derived_seed(inputs.image)
-        effect = resolve_effect(options.effect, seed)
-        encode_started = time.perf_counter()
-        context = RenderContext(scratch, stop, report, stats)
-        overlays = _overlays(scene, options, scratch, stop)  # starts the subtitle rasteriser: close it below
+        overlays = _overlays(scene, options, scratch, stop)  # starts the subtitle rasteriser: closed below
         try:
-            if is_static(effect, options.strength):
-                video, raw = _render_still(scene, options, overlays, context), True
+            if picture.base is not None:
+                _render_moving(scene, options, picture.base, overlays, context, output=output)
             else:
-                video, raw = _render_moving(scene, options, overlays, context, effect=effect, seed=seed), False
+                assert picture.still is not None
+                _render_still(scene, options, picture.still, overlays, context, output=output)
         finally:
             overlays.close()
-        stats["video_s"] = time.perf_counter() - encode_started
-        audio = audio_job.result()
-        mux_started = time.perf_counter()
         _raise_if_cancelled(cancel)
-        if raw:
-            mux_held(video, audio.path, fps=options.fps, output=output, cancel=stop)
-        else:
-            _mux_mp4(video, audio.path, output, stop)
-        stats["mux_s"] = time.perf_counter() - mux_started
-        stats["frames"] = float(scene.frames)
-        stats["render_s"] = time.perf_counter() - started
+        context.stats["frames"] = float(scene.frames)
+        context.stats["render_s"] = time.perf_counter() - started
         report(1.0)
-        return describe_output(output, options.fps, stats)
+        return describe_output(output, options.fps, context.stats)
     except BaseException:
         abort.set()
         output.unlink(missing_ok=True)
         raise
     finally:
-        abort.set()  # stops the audio encode if the video failed; a no-op once everything has finished
-        pool.shutdown(wait=True)
+        abort.set()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def check_scene(inputs: SceneInputs, options: RenderOptions, limits: Limits, cancel: Cancel) -> CheckedScene:
-    """Every check of step 1, cheapest first; InputRejected names the input and the problem.
-
-    The audio is decoded (in ffmpeg) while the images are decoded (in Pillow): the two checks overlap.
-    """
+def check_and_prepare(
+    inputs: SceneInputs, options: RenderOptions, limits: Limits, cancel: Cancel
+) -> tuple[CheckedScene, PreparedPicture]:
+    """Every check of step 1, cheapest first (InputRejected names the input and the problem), with the
+    picture composed while ffmpeg decodes the audio."""
     sniffed = sniff_scene(inputs, limits)
     cues = load_cues(sniffed.subtitles, limits.max_subtitle_cues) if sniffed.subtitles else []
     abort = threading.Event()
@@ -155,13 +153,22 @@ def check_scene(inputs: SceneInputs, options: RenderOptions, limits: Limits, can
         try:
             image = load_image(sniffed.image, limits.max_image_pixels)
             watermark = load_image(sniffed.watermark, limits.max_image_pixels) if sniffed.watermark else None
+            width, height = output_size(options, *image.size)
+            seed = options.seed if options.seed is not None else derived_seed(inputs.image)
+            effect = resolve_effect(options.effect, seed)
+            if is_static(effect, options.strength):
+                effect = Effect.NONE
+            estimate = frame_count(sniffed.audio_seconds_estimate, options.fps)
+            picture = _prepare_picture(
+                image, options, effect=effect, seed=seed, size=(width, height), estimated_frames=estimate
+            )
         except BaseException:
             abort.set()
             raise
         duration = measuring.result()
-    width, height = output_size(options, *image.size)
     frames = frame_count(duration, options.fps)
-    return CheckedScene(sniffed, image, watermark, cues, duration, width, height, frames)
+    scene = CheckedScene(sniffed, image, watermark, cues, duration, width, height, frames, effect, seed)
+    return scene, picture
 
 
 def frame_count(duration_s: float, fps: int) -> int:
@@ -176,6 +183,41 @@ def derived_seed(image: Path) -> int:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return int.from_bytes(digest.digest()[:4], "big")
+
+
+def _views(effect: Effect, options: RenderOptions, seed: int, size: tuple[int, int], frames: int) -> list[View]:
+    return plan_views(
+        effect,
+        strength=options.strength,
+        easing=options.easing,
+        seed=seed,
+        width=size[0],
+        height=size[1],
+        frames=frames,
+    )
+
+
+def _prepare_picture(
+    image: Image.Image,
+    options: RenderOptions,
+    *,
+    effect: Effect,
+    seed: int,
+    size: tuple[int, int],
+    estimated_frames: int,
+) -> PreparedPicture:
+    """The still frame, or the base picture at the scale the camera path needs. The base scale depends on the
+    zoom range, not on the frame count, so the header's duration estimate is enough to choose it."""
+    width, height = size
+    if effect is Effect.NONE:
+        canvas = compose_canvas(image, options.fit, options.background, width, height)
+        return PreparedPicture(still=rgb_to_nv12(canvas))
+    views = _views(effect, options, seed, size, min(estimated_frames, 3000))
+    source_scale = min(image.width / width, image.height / height)
+    scale = choose_base_scale(views, width, height, source_scale)
+    base_width, base_height = base_sizes(width, height, scale)
+    canvas = compose_canvas(image, options.fit, options.background, base_width, base_height)
+    return PreparedPicture(base=make_base(canvas, margin(scale)))
 
 
 def _overlays(scene: CheckedScene, options: RenderOptions, scratch: Path, cancel: Cancel) -> SegmentOverlays:
@@ -198,78 +240,77 @@ def _overlays(scene: CheckedScene, options: RenderOptions, scratch: Path, cancel
     return SegmentOverlays(plan.segments, watermark, raster, plan.state_of_segment)
 
 
-@dataclass(frozen=True)
-class RenderContext:
-    """What every step of one render shares: its scratch directory, stop flag, progress callback and stats."""
-
-    scratch: Path
-    cancel: Cancel
-    report: ProgressCallback
-    stats: dict[str, float]
-
-
 def _render_still(
-    scene: CheckedScene, options: RenderOptions, overlays: SegmentOverlays, context: RenderContext
-) -> Path:
-    canvas = compose_canvas(scene.image, options.fit, options.background, scene.width, scene.height)
-    base = rgb_to_nv12(canvas)
-    per_segment = overlays.per_segment()
-    segments = overlays.segments
-    plan = coding_plan([Hold(index, segment.frames) for index, segment in enumerate(segments)], options.fps)
-    current: dict[int, Nv12] = {}
+    scene: CheckedScene,
+    options: RenderOptions,
+    still: Nv12,
+    overlays: SegmentOverlays,
+    context: RenderContext,
+    *,
+    output: Path,
+) -> None:
+    """The held-picture path; the AAC is encoded meanwhile by a second ffmpeg, and a stream copy joins them."""
+    encoded_at = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio") as pool:
+        audio_job = pool.submit(
+            encode_audio,
+            scene.sniffed.audio,
+            context.scratch / "audio.m4a",
+            bitrate_kbps=options.quality.audio_bitrate_kbps,
+            max_seconds=scene.duration_s + 1.0,
+            cancel=context.cancel,
+        )
+        per_segment = overlays.per_segment()
+        plan = coding_plan(
+            [Hold(index, segment.frames) for index, segment in enumerate(overlays.segments)], options.fps
+        )
+        current: dict[int, Nv12] = {}
 
-    def picture(source: int) -> Nv12:
-        if source not in current:
-            current.clear()
-            _segment, layers = next(per_segment)
-            current[source] = apply_all(base, layers) if layers else base
-        return current[source]
+        def picture(source: int) -> Nv12:
+            if source not in current:
+                current.clear()
+                _segment, layers = next(per_segment)
+                current[source] = apply_all(still, layers) if layers else still
+            return current[source]
 
-    def progress(index: int) -> None:
-        context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * (index + 1) / len(plan))
+        def progress(index: int) -> None:
+            context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * (index + 1) / len(plan))
 
-    context.stats["pictures_encoded"] = float(len(plan))
-    return encode_held(
-        plan,
-        picture,
-        width=scene.width,
-        height=scene.height,
-        fps=options.fps,
-        quality=options.quality,
-        threads=container_cpus(),
-        scratch=context.scratch,
-        cancel=context.cancel,
-        on_picture=progress,
-    )
+        context.stats["pictures_encoded"] = float(len(plan))
+        video = encode_held(
+            plan,
+            picture,
+            width=scene.width,
+            height=scene.height,
+            fps=options.fps,
+            quality=options.quality,
+            threads=container_cpus(),
+            scratch=context.scratch,
+            cancel=context.cancel,
+            on_picture=progress,
+        )
+        context.stats["video_s"] = time.perf_counter() - encoded_at
+        audio = audio_job.result()
+    muxed_at = time.perf_counter()
+    mux_held(video, audio.path, fps=options.fps, output=output, cancel=context.cancel)
+    context.stats["mux_s"] = time.perf_counter() - muxed_at
 
 
 def _render_moving(
     scene: CheckedScene,
     options: RenderOptions,
+    base: BasePicture,
     overlays: SegmentOverlays,
     context: RenderContext,
     *,
-    effect: Effect,
-    seed: int,
-) -> Path:
+    output: Path,
+) -> None:
+    """Frames cut from the base picture, piped to the encoder, which also encodes the audio into `output`."""
+    encoded_at = time.perf_counter()
     width, height = scene.width, scene.height
-    views = plan_views(
-        effect,
-        strength=options.strength,
-        easing=options.easing,
-        seed=seed,
-        width=width,
-        height=height,
-        frames=scene.frames,
-    )
-    source_scale = min(scene.image.width / width, scene.image.height / height)
-    scale = choose_base_scale(views, width, height, source_scale)
-    base_width, base_height = base_sizes(width, height, scale)
-    canvas = compose_canvas(scene.image, options.fit, options.background, base_width, base_height)
-    base = make_base(canvas, margin(max(view.zoom for view in views) and scale))
+    views = _views(scene.effect, options, scene.seed, (width, height), scene.frames)
     cut_stats = CutStats()
-    cuts = (cut_stats.add(plan_cut(view, width, height, base_width, base_height)) for view in views)
-    target = context.scratch / "video.mp4"
+    cuts = (cut_stats.add(plan_cut(view, width, height, base.width, base.height)) for view in views)
     step = max(1, scene.frames // 100)
 
     def progress(written: int) -> None:
@@ -280,30 +321,18 @@ def _render_moving(
         base,
         cuts,
         overlays.per_frame(),
+        audio=scene.sniffed.audio,
         width=width,
         height=height,
         fps=options.fps,
         quality=options.quality,
         threads=container_cpus(),
-        target=target,
+        target=output,
         cancel=context.cancel,
         on_frame=progress,
     )
     context.stats.update(cut_stats.summary())
-    return target
-
-
-def _mux_mp4(video: Path, audio: Path, output: Path, cancel: Cancel) -> None:
-    """Video and AAC stream-copied into the final MP4, moov first (`+faststart`) for progressive playback."""
-    run_ffmpeg(
-        [
-            "-protocol_whitelist", "file", "-f", "mp4", "-i", file_url(video),
-            "-protocol_whitelist", "file", "-f", "mp4", "-i", file_url(audio),
-            "-map", "0:v", "-map", "1:a", "-c", "copy", *MP4_OUTPUT, "-y", file_url(output),
-        ],
-        label="mux",
-        cancel=cancel,
-    )  # fmt: skip
+    context.stats["video_s"] = time.perf_counter() - encoded_at
 
 
 def _raise_if_cancelled(cancel: threading.Event | None) -> None:
