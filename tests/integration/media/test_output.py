@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from cloudburst.models.render_options import Effect, Fit, Orientation, RenderOptions
+from cloudburst.renderer.media import pipeio
 from cloudburst.renderer.media.api import RenderCancelled, SceneInputs
 from cloudburst.renderer.media.render import render_scene, render_stub
 
@@ -194,3 +195,19 @@ def test_the_stub_writes_a_valid_mp4_of_the_right_length_without_encoding_frames
     decoded = frames(result.path)
     assert len(decoded) == int(video["nb_frames"])
     assert all(np.array_equal(decoded[0], frame) for frame in decoded)
+
+
+def test_zero_copy_frames_reach_the_encoder_intact(
+    tmp_path: Path, audio: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Frames handed to the pipe by reference (vmsplice) must not be overwritten before ffmpeg reads them; small
+    frames are the demanding case (a dozen fit in the pipe at once). The output must equal the copying
+    writer's, frame for frame."""
+    if pipeio._VMSPLICE is None:
+        pytest.skip("vmsplice is not available on this system")
+    image = picture(tmp_path / "p.png", 640, 360)
+    options = RenderOptions(width=320, height=180, effect=Effect.KEN_BURNS, strength=0.3, seed=1)
+    spliced = frames(render(SceneInputs(image, audio), options, tmp_path / "spliced").path)
+    monkeypatch.setattr(pipeio, "_VMSPLICE", None)
+    copied = frames(render(SceneInputs(image, audio), options, tmp_path / "copied").path)
+    assert np.array_equal(spliced, copied)

@@ -50,48 +50,64 @@ class FrameBuffer:
         return Nv12(self.y, self.uv)
 
 
+class FrameSlot:
+    """The buffers one frame is made in: resize destinations for luma and chroma (the frame is a cropped view
+    of them, never copied), and a contiguous frame for the warp path. `moving` reuses a slot only once the
+    encoder has read its frame."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.warped = FrameBuffer(width, height)
+        self._flat: dict[int, U8] = {}
+
+    def scratch(self, shape: tuple[int, ...]) -> U8:
+        """A contiguous array of `shape`, backed by a buffer kept from frame to frame (no page faults)."""
+        size = int(np.prod(shape))
+        flat = self._flat.get(len(shape))
+        if flat is None or flat.size < size:
+            flat = self._flat[len(shape)] = np.empty(size + size // 8, dtype=np.uint8)
+        return flat[:size].reshape(shape)
+
+
 class FrameMaker:
-    """Makes frames from one base picture. Keeps its resize buffers between frames: a fresh 3 MB array per
-    frame would cost page faults on every frame, more than the copy that follows the resize."""
+    """Makes the frames of a moving scene from one base picture."""
 
     def __init__(self, base: BasePicture) -> None:
         # x264 already keeps every core busy; OpenCV's own worker threads would only add contention and
         # spinning, so resizes run on the producer thread alone (about 10% less CPU per frame, measured).
         cv2.setNumThreads(1)
         self.base = base
-        self._scratch: dict[int, U8] = {}  # one flat buffer per plane kind (channels), grown when needed
 
-    def render(self, cut: FrameCut, out: FrameBuffer) -> None:
-        """Fill `out` with the view `cut` describes."""
+    def render(self, cut: FrameCut, slot: FrameSlot) -> Nv12:
+        """The frame `cut` describes, as plane views into `slot` (rows contiguous, planes possibly strided)."""
         base = self.base
         if not cut.fast:
-            _warp(base, cut, out)
-            return
+            _warp(base, cut, slot.warped)
+            return slot.warped.as_picture()
         scales = {"scale_x": cut.scale_x, "scale_y": cut.scale_y}
-        self._resize_cut(base.y, base.margin, **scales, cut_x=cut.luma_x, cut_y=cut.luma_y, out=out.y)
-        self._resize_cut(base.uv, base.margin // 2, **scales, cut_x=cut.chroma_x, cut_y=cut.chroma_y, out=out.uv)
+        height, width = slot.warped.y.shape
+        y = _resize_cut(base.y, base.margin, **scales, cut_x=cut.luma_x, cut_y=cut.luma_y, slot=slot)
+        uv = _resize_cut(base.uv, base.margin // 2, **scales, cut_x=cut.chroma_x, cut_y=cut.chroma_y, slot=slot)
+        return Nv12(y[:height, :width], uv[: height // 2, : width // 2])
 
-    def _resize_cut(
-        self, plane: U8, margin: int, *, scale_x: float, scale_y: float, cut_x: AxisCut, cut_y: AxisCut, out: U8
-    ) -> None:
-        x0, y0 = cut_x.origin + margin, cut_y.origin + margin
-        region = plane[y0 : y0 + cut_y.region, x0 : x0 + cut_x.region]
-        fx, fy = 1.0 / scale_x, 1.0 / scale_y
-        # The size OpenCV gives the result (it rounds to nearest, as Python's round does): reuse a buffer of it.
-        shape = (round(region.shape[0] * fy), round(region.shape[1] * fx), *plane.shape[2:])
-        size = int(np.prod(shape))
-        flat = self._scratch.get(plane.ndim)
-        if flat is None or flat.size < size:
-            flat = self._scratch[plane.ndim] = np.empty(size + size // 8, dtype=np.uint8)
-        target = flat[:size].reshape(shape)
-        resized = cv2.resize(region, None, dst=target, fx=fx, fy=fy, interpolation=cv2.INTER_LINEAR)
-        height, width = out.shape[:2]
-        out[...] = resized[cut_y.skip : cut_y.skip + height, cut_x.skip : cut_x.skip + width]
+
+def _resize_cut(
+    plane: U8, margin: int, *, scale_x: float, scale_y: float, cut_x: AxisCut, cut_y: AxisCut, slot: FrameSlot
+) -> U8:
+    """The resized region, from the cut's skip on (a view: its rows are contiguous, the plane is not)."""
+    x0, y0 = cut_x.origin + margin, cut_y.origin + margin
+    region = plane[y0 : y0 + cut_y.region, x0 : x0 + cut_x.region]
+    fx, fy = 1.0 / scale_x, 1.0 / scale_y
+    # The size OpenCV gives the result (it rounds to nearest, as Python's round does): resize into it directly.
+    target = slot.scratch((round(region.shape[0] * fy), round(region.shape[1] * fx), *plane.shape[2:]))
+    resized = cv2.resize(region, None, dst=target, fx=fx, fy=fy, interpolation=cv2.INTER_LINEAR)
+    return np.asarray(resized, dtype=np.uint8)[cut_y.skip :, cut_x.skip :]
 
 
 def render_frame(base: BasePicture, cut: FrameCut, out: FrameBuffer) -> None:
-    """One frame without a reusable maker (tests and one-offs)."""
-    FrameMaker(base).render(cut, out)
+    """One frame copied into a contiguous buffer (tests and one-offs)."""
+    picture = FrameMaker(base).render(cut, FrameSlot(out.y.shape[1], out.y.shape[0]))
+    out.y[...] = picture.y
+    out.uv[...] = picture.uv
 
 
 def _warp(base: BasePicture, cut: FrameCut, out: FrameBuffer) -> None:

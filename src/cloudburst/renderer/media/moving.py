@@ -1,13 +1,15 @@
 """The moving-scene encode: frames made in this process, piped to one x264 encode as raw NV12.
 
-A producer thread makes frame n+1 (resize, overlays) while the main thread writes frame n to ffmpeg's stdin;
-OpenCV and the pipe write both release the GIL, so the two overlap with each other and with x264's own
-threads. Buffers are recycled (four in flight), the pipe is enlarged to cut context switches, and ffmpeg
-does no conversion or filtering at all: what it receives is exactly what x264 wants.
+A producer thread makes frame n+1 (resize, overlays) while the main thread hands frame n to ffmpeg's stdin;
+OpenCV and the pipe writes both release the GIL, so the two overlap with each other and with x264's own
+threads. Frames go into the pipe without a copy (`pipeio`): each lives in its own slot of resize buffers,
+which is reused only once ffmpeg has read it. The pipe is enlarged to cut context switches, and ffmpeg does no
+conversion or filtering at all: what it receives is exactly what x264 wants.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import os
@@ -18,14 +20,17 @@ from pathlib import Path
 
 from cloudburst.models.render_options import QualityOptions
 from cloudburst.renderer.media.audio import aac_output_args, file_url, safe_input_args
+from cloudburst.renderer.media.colour import Nv12
 from cloudburst.renderer.media.encoder import MP4_OUTPUT, x264_args
-from cloudburst.renderer.media.frames import BasePicture, FrameBuffer, FrameMaker
+from cloudburst.renderer.media.frames import BasePicture, FrameMaker, FrameSlot
 from cloudburst.renderer.media.inputs import SniffedInput
 from cloudburst.renderer.media.overlay import Overlay
+from cloudburst.renderer.media.pipeio import FrameWriter, frames_in_flight, pipe_capacity
 from cloudburst.renderer.media.process import Cancel, FfmpegProcess
 from cloudburst.renderer.media.sampling import FrameCut
 
 BUFFERS = 4
+"""Frames made ahead of the encoder (beyond those the pipe may still be reading, when writing zero-copy)."""
 PRODUCER_NICENESS = 10
 PIPE_BYTES = 1 << 20
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux), not exported by every Python build
@@ -33,6 +38,54 @@ F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux), not exported by every Python 
 
 class _Stop(Exception):
     """The producer stopped because the writer is gone (ffmpeg failed or the render was cancelled)."""
+
+
+class _Producer:
+    """The frame-making thread: takes a free slot, makes the next frame in it (cut, then overlays), and hands
+    frames over in order; an exception it meets is handed over too, to be raised by the consumer."""
+
+    def __init__(self, maker: FrameMaker, cuts: Iterable[FrameCut], overlays: Iterator[list[Overlay]]) -> None:
+        self._maker = maker
+        self._work = zip(cuts, overlays, strict=False)
+        self._free: queue.Queue[FrameSlot | None] = queue.Queue()
+        self._ready: queue.Queue[tuple[FrameSlot, Nv12] | BaseException | None] = queue.Queue()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="frame-producer", daemon=True)
+
+    def start(self, slots: list[FrameSlot]) -> None:
+        for slot in slots:
+            self._free.put(slot)
+        self._thread.start()
+
+    def next_frame(self) -> tuple[FrameSlot, Nv12] | None:
+        """The next frame and its slot, or None after the last; re-raises what stopped the producer."""
+        item = self._ready.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def release(self, slot: FrameSlot) -> None:
+        self._free.put(slot)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._free.put(None)  # wakes the thread if it waits for a slot
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        _lower_priority()
+        try:
+            for cut, overlays in self._work:
+                slot = self._free.get()
+                if slot is None or self._stopping.is_set():
+                    raise _Stop
+                picture = self._maker.render(cut, slot)
+                for overlay in overlays:
+                    overlay.apply(picture.y, picture.uv)
+                self._ready.put((slot, picture))
+            self._ready.put(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread, which re-raises it
+            self._ready.put(exc)
 
 
 def encode_moving(
@@ -57,70 +110,53 @@ def encode_moving(
     by this same ffmpeg: it costs about 1% of the video's CPU, and saves a separate encode and a final mux.
     """
     assert audio.format.demuxer is not None
-    free: queue.Queue[FrameBuffer] = queue.Queue()
-    for _ in range(BUFFERS):
-        free.put(FrameBuffer(width, height))
-    ready: queue.Queue[FrameBuffer | BaseException | None] = queue.Queue()
-    stop = threading.Event()
-
-    maker = FrameMaker(base)
-
-    def produce() -> None:
-        _lower_priority()
+    args = [
+        "-f", "rawvideo", "-pix_fmt", "nv12", "-s", f"{width}x{height}", "-framerate", str(fps), "-i", "pipe:0",
+        *safe_input_args(audio.path, audio.format.demuxer),
+        "-map", "0:v", "-map", "1:a:0", "-map_metadata", "-1",
+        *x264_args(quality, threads, input_pix_fmt="nv12"),
+        *aac_output_args(quality.audio_bitrate_kbps),
+        *MP4_OUTPUT, "-y", file_url(target),
+    ]  # fmt: skip
+    producer = _Producer(FrameMaker(base), cuts, overlays_for_frames)
+    with FfmpegProcess(args, label="encode", cancel=cancel, stdin=True) as proc:
+        fd = proc.stdin.fileno()  # written directly (the buffered wrapper is never used)
+        _enlarge_pipe(fd)
+        writer = FrameWriter(fd)
+        lag = frames_in_flight(pipe_capacity(fd), width * height * 3 // 2) if writer.zero_copy else 0
+        producer.start([FrameSlot(width, height) for _ in range(lag + BUFFERS)])
         try:
-            for cut, overlays in zip(cuts, overlays_for_frames, strict=False):
-                buffer = free.get()
-                if stop.is_set():
-                    raise _Stop
-                maker.render(cut, buffer)
-                for overlay in overlays:
-                    overlay.apply(buffer.y, buffer.uv)
-                ready.put(buffer)
-            ready.put(None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread, which re-raises it
-            ready.put(exc)
-
-    with FfmpegProcess(
-        [
-            "-f", "rawvideo", "-pix_fmt", "nv12", "-s", f"{width}x{height}", "-framerate", str(fps), "-i", "pipe:0",
-            *safe_input_args(audio.path, audio.format.demuxer),
-            "-map", "0:v", "-map", "1:a:0", "-map_metadata", "-1",
-            *x264_args(quality, threads, input_pix_fmt="nv12"),
-            *aac_output_args(quality.audio_bitrate_kbps),
-            *MP4_OUTPUT, "-y", file_url(target),
-        ],
-        label="encode",
-        cancel=cancel,
-        stdin=True,
-    ) as proc:  # fmt: skip
-        _enlarge_pipe(proc.stdin.fileno())
-        producer = threading.Thread(target=produce, name="frame-producer", daemon=True)
-        producer.start()
-        written = 0
-        try:
-            while True:
-                item = ready.get()
-                if item is None:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                proc.raise_if_cancelled()
-                try:
-                    proc.stdin.write(item.data.data)
-                except BrokenPipeError:
-                    proc.wait()  # ffmpeg died: raises with its message
-                    raise
-                free.put(item)
-                written += 1
-                if on_frame is not None:
-                    on_frame(written)
+            _feed(proc, producer, writer, lag, on_frame)
             proc.stdin.close()
             proc.wait()
         finally:
-            stop.set()
-            with contextlib.suppress(queue.Full):
-                free.put_nowait(FrameBuffer(2, 2))  # wake a producer blocked on a free buffer
-            producer.join(timeout=10)
+            producer.stop()
+
+
+def _feed(
+    proc: FfmpegProcess,
+    producer: _Producer,
+    writer: FrameWriter,
+    lag: int,
+    on_frame: Callable[[int], None] | None,
+) -> None:
+    """Hand every frame to ffmpeg in order, freeing each slot once the pipe can no longer be reading it."""
+    in_pipe: collections.deque[FrameSlot] = collections.deque()
+    written = 0
+    while (item := producer.next_frame()) is not None:
+        proc.raise_if_cancelled()
+        slot, picture = item
+        try:
+            writer.write(picture)
+        except BrokenPipeError:
+            proc.wait()  # ffmpeg died: raises with its message
+            raise
+        in_pipe.append(slot)
+        while len(in_pipe) > lag:
+            producer.release(in_pipe.popleft())
+        written += 1
+        if on_frame is not None:
+            on_frame(written)
 
 
 def _lower_priority() -> None:
