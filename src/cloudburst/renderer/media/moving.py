@@ -125,6 +125,8 @@ def encode_moving(
         writer = FrameWriter(fd)
         lag = frames_in_flight(pipe_capacity(fd), width * height * 3 // 2) if writer.zero_copy else 0
         producer.start([FrameSlot(width, height) for _ in range(lag + BUFFERS)])
+        if on_frame is not None:
+            on_frame(0)  # the encoder is running
         try:
             _feed(proc, producer, writer, lag, on_frame)
             proc.stdin.close()

@@ -114,7 +114,6 @@ def render_scene(
     try:
         scene, picture = check_and_prepare(inputs, options, limits, stop)
         context.stats["check_s"] = time.perf_counter() - started
-        report(PROGRESS_PREPARED)
         overlays = _overlays(scene, options, scratch, stop)  # starts the subtitle rasteriser: closed below
         try:
             if picture.base is not None:
@@ -313,7 +312,7 @@ def _render_moving(
     cuts = (cut_stats.add(plan_cut(view, width, height, base.width, base.height)) for view in views)
     step = max(1, scene.frames // 100)
 
-    def progress(written: int) -> None:
+    def progress(written: int) -> None:  # 0 once the encoder runs, then every 1% of the frames
         if written % step == 0 or written == scene.frames:
             context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * written / scene.frames)
 
