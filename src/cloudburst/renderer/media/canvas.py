@@ -26,6 +26,8 @@ def hex_rgb(color: str) -> tuple[int, int, int]:
 
 def flatten(image: Image.Image, background: str) -> RGBArray:
     """RGB pixels of the image; transparency composited over `background`."""
+    if image.mode == "RGB":
+        return np.asarray(image, dtype=np.uint8)
     if image.mode != "RGBA":
         return np.asarray(image.convert("RGB"), dtype=np.uint8)
     rgba = np.asarray(image, dtype=np.uint8)
@@ -39,10 +41,12 @@ def compose_canvas(image: Image.Image, fit: Fit, background: str, width: int, he
     """An RGB array `height` x `width` showing the image as `fit` asks."""
     pixels = flatten(image, background)
     source, target = fit_rects(fit, pixels.shape[1], pixels.shape[0], width, height)
-    canvas = np.empty((height, width, 3), dtype=np.uint8)
-    canvas[:] = hex_rgb(background)
     x0, y0 = round(target.x), round(target.y)
     x1, y1 = round(target.x + target.width), round(target.y + target.height)
+    if (x0, y0, x1, y1) == (0, 0, width, height):  # the image fills the frame: no background to paint
+        return np.ascontiguousarray(resample(_crop(pixels, source), width, height))
+    canvas = np.empty((height, width, 3), dtype=np.uint8)
+    canvas[:] = hex_rgb(background)
     if x1 > x0 and y1 > y0:
         canvas[y0:y1, x0:x1] = resample(_crop(pixels, source), x1 - x0, y1 - y0)
     return canvas

@@ -28,7 +28,7 @@ EXTRA = 16
 """K: extra destination columns/rows resized so the start can shift by k*a (16 costs about 2% more pixels)."""
 LUMA_TOLERANCE = 1.0 / 16.0  # output pixels; warpAffine itself quantises positions to 1/32 px
 CHROMA_TOLERANCE = 1.0 / 8.0  # chroma pixels (a quarter of a luma pixel)
-SCALE_CANDIDATES = tuple(1.0 + step / 200.0 for step in range(4, 25))  # base scale relative to the deepest zoom
+SCALE_CANDIDATES = tuple(1.0 + step / 100.0 for step in range(2, 13))  # base scale relative to the deepest zoom
 MAX_DOWNSCALE = 1.6
 """Never resize by more than this at the widest view: bilinear sampling would skip pixels and alias."""
 
