@@ -37,10 +37,11 @@ def test_an_unknown_priority_or_profile_is_refused_not_replaced_by_the_largest()
         profile_spec("huge")
 
 
-def test_the_bundled_speed_model_is_conservative_and_says_so() -> None:
+def test_the_bundled_speed_model_is_calibrated_by_the_renderer_benchmark_and_says_so() -> None:
     model = bundled_speed_model()
-    assert not model.calibrated
-    assert "conservative" in model.source.lower()
+    assert model.calibrated
+    assert model.measured_at is not None
+    assert "make bench-render" in model.source
     # More vCPU renders faster, but less than linearly.
     assert model.realtime_factor(2) > model.realtime_factor(1)
     assert model.realtime_factor(16) < 16 * model.realtime_factor(1)
