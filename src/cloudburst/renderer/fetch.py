@@ -2,9 +2,12 @@
 
 Why each rule exists:
 - A cap on bytes (declared `Content-Length` first, then counted) keeps one input from filling the disk.
-- Connect/read timeouts and an overall deadline keep a stalled server from holding a worker forever.
+- Connect/read timeouts and an overall deadline keep a stalled server from holding a worker forever; the
+  deadline and the render's cancel flag bound every wait on the network, headers included, so a server that
+  trickles bytes (slow loris) cannot outlast them either (`guarded_network`).
 - Redirects are followed by hand, a few at most, and every hop passes the same URL check as the request
-  (so a redirect cannot lead to `file:` or to the task-credentials address).
+  (so a redirect cannot lead to `file:` or to the task-credentials address); a host whose DNS answer is a
+  link-local address is refused when connecting, whatever its name looks like.
 - Only transient failures (connection errors, timeouts, 408, 429, 5xx) are retried, with backoff; a 403 from
   S3 means the presigned URL expired or was wrong, and retrying it only delays the error.
 - The first bytes are sniffed as soon as they arrive (`cloudburst.core.media_types.sniff`), so an HTML error
@@ -28,6 +31,13 @@ import httpx
 
 from cloudburst.core.media_types import SNIFF_BYTES, MediaFormat, MediaKind, UnsupportedMedia, sniff
 from cloudburst.renderer.errors import ErrorCode, input_field
+from cloudburst.renderer.guarded_network import (
+    AddressRefused,
+    DeadlinePassed,
+    DownloadStopped,
+    GuardedTransport,
+    guard_downloads,
+)
 from cloudburst.renderer.urls import InputUrlRefused, check_input_url, redact_url
 from cloudburst.version import __version__
 
@@ -103,12 +113,14 @@ class _Transient(Exception):
 
 
 def make_client(settings: FetchSettings) -> httpx.Client:
-    """One pooled client per renderer process; redirects are followed by `fetch_input`, hop by hop."""
+    """One pooled client per renderer process; redirects are followed by `fetch_input`, hop by hop. Its
+    transport (`guarded_network`) refuses link-local addresses after DNS and lets `fetch_input` bound every
+    network wait by the download's deadline and cancel flag."""
     return httpx.Client(
         timeout=settings.timeout(),
         follow_redirects=False,
         headers={"User-Agent": f"cloudburst-renderer/{__version__}", "Accept-Encoding": "identity"},
-        limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
+        transport=GuardedTransport(httpx.Limits(max_connections=32, max_keepalive_connections=8)),
     )
 
 
@@ -131,7 +143,8 @@ def fetch_input(
         if cancel.is_set():
             raise FetchCancelled(role)
         try:
-            path, media, size = transfer.attempt(url)
+            with guard_downloads(transfer.deadline, cancel):
+                path, media, size = transfer.attempt(url)
             return FetchedInput(role, path, media, size, attempt, time.monotonic() - started)
         except _Transient as exc:
             last = exc
@@ -216,6 +229,12 @@ class _Transfer:
                     if failure is not None:
                         raise failure
                     return self._save(response)
+        except DownloadStopped:
+            raise FetchCancelled(self.role) from None
+        except DeadlinePassed:
+            raise self._took_too_long() from None
+        except AddressRefused as exc:
+            raise self._failed(f"refused to connect to {redact_url(current)}: {exc}") from None
         except httpx.TimeoutException as exc:
             raise _Transient(f"timed out ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -223,6 +242,9 @@ class _Transfer:
         except httpx.DecodingError:
             raise self._failed("the response body is corrupt") from None
         raise self._failed(f"more than {self.settings.max_redirects} redirects from {redact_url(url)}")
+
+    def _took_too_long(self) -> FetchError:
+        return self._failed(f"the download took longer than {self.settings.total_timeout_s:g} s")
 
     def _failed(self, reason: str) -> FetchError:
         return FetchError(ErrorCode.INPUT_DOWNLOAD_FAILED, self.role, f"{self.role}: {reason}")
@@ -261,7 +283,7 @@ class _Transfer:
                 if self.cancel.is_set():
                     raise FetchCancelled(self.role)
                 if time.monotonic() > self.deadline:
-                    raise self._failed(f"the download took longer than {self.settings.total_timeout_s:g} s")
+                    raise self._took_too_long()
                 count += len(chunk)
                 if count > self.settings.max_bytes:
                     raise _too_large(self.role, self.settings.max_bytes)

@@ -205,9 +205,7 @@ def _error(code: ErrorCode, message: str, field: str | None = None, *, status: i
 
 async def _parse(request: Request, model: type[Body], *, empty_ok: bool = False) -> Body:
     """The request body as `model`, or a 400 naming the first wrong field."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(ErrorCode.INVALID_REQUEST, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    raw = await _read_body(request)
     if not raw.strip():
         if empty_ok:
             return model()
@@ -217,6 +215,21 @@ async def _parse(request: Request, model: type[Body], *, empty_ok: bool = False)
     except ValidationError as exc:
         path, message = first_problem(exc)
         raise ApiError(ErrorCode.INVALID_REQUEST, f"{path}: {message}" if path else message, path or None) from None
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused as soon as it is known to exceed `MAX_BODY_BYTES`: from its declared length, or
+    while it streams in (chunked). Reading it whole first would let one request hold gigabytes in memory."""
+    too_large = ApiError(ErrorCode.INVALID_REQUEST, f"the body is larger than {MAX_BODY_BYTES} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.strip().isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large
+    return bytes(body)
 
 
 def _body_schema(model_name: str, *, required: bool = True) -> dict[str, Any]:

@@ -9,6 +9,7 @@ is queued. Link-local addresses are refused too: on Fargate 169.254.170.2 serves
 from __future__ import annotations
 
 import ipaddress
+import socket
 from urllib.parse import urlsplit
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -46,11 +47,20 @@ def check_input_url(url: str) -> str:
 
 
 def is_link_local(host: str) -> bool:
-    """True for 169.254.0.0/16 and fe80::/10 literals: where cloud metadata and task credentials live."""
+    """True for 169.254.0.0/16 and fe80::/10 literals: where cloud metadata and task credentials live.
+
+    IPv4 literals count in every spelling the resolver accepts (`2852039166`, `0xa9fea9fe`, `0251.0376.169.254`,
+    `169.254.43518`), since `getaddrinfo` turns each of them into 169.254.169.254. Names are not resolved here;
+    the download's network layer checks the addresses a name resolves to (`guarded_network`).
+    """
+    literal = host.strip("[]")
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(literal.split("%", 1)[0])
     except ValueError:
-        return False
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(literal))
+        except OSError:
+            return False
     mapped = getattr(address, "ipv4_mapped", None)
     return bool(address.is_link_local or (mapped is not None and mapped.is_link_local))
 
