@@ -26,6 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             Architecture.ARM64: setting("TASK_DEFINITION_ARM64"),
         },
         max_task_lifetime_s=int_setting("MAX_TASK_LIFETIME_SECONDS"),
+        start_timeout_s=int_setting("RENDERER_START_TIMEOUT_SECONDS"),
     )
     logger.append_keys(job_id=event["job_id"])
     plan = plan_job(event["job"], event["job_id"], s3_client(), settings)

@@ -74,6 +74,19 @@ def test_scene_overrides_deep_merge_over_job_options() -> None:
             ),
             "scene names must be unique; repeated: a",
         ),
+        (
+            _job(scenes=[{"name": "..", "image": "a.png", "audio": "a.mp3"}]),
+            "scenes[0].name: '..' is only dots",
+        ),
+        (
+            _job(
+                scenes=[
+                    {"name": "Intro", "image": "a.png", "audio": "a.mp3"},
+                    {"name": "intro", "image": "b", "audio": "c"},
+                ]
+            ),
+            "scenes[0] (Intro) and scenes[1] (intro): scene names must differ in more than case",
+        ),
         (_job(batching={"max_parallel_tasks": 0}), "batching.max_parallel_tasks: Input should be greater"),
         (_job(compute={"profile": "huge"}), "compute.profile: Input should be"),
         (_job(compute={"capacity": "spot", "architecture": "arm64"}), "capacity 'spot' needs architecture"),

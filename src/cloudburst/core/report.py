@@ -365,7 +365,7 @@ def _unrendered_line(planned: SceneWork, batch_index: int, record: BatchRecord |
 
 def _why_not_rendered(batch_index: int, record: BatchRecord | None) -> str:
     if record is None:
-        return f"batch {batch_index} left no record: it never ran"
+        return f"batch {batch_index} left no record: it did not run, or failed before recording its scenes"
     reasons = [record.driver_error]
     if record.task is not None:
         reasons += [record.task.launch_error, record.task.stopped_reason]

@@ -45,8 +45,17 @@ InputRef = Annotated[
 ]
 
 
+def _check_scene_name(value: str) -> str:
+    """'.' and '..' match the pattern but name no file of their own ('..mp4', a hidden '.mp4')."""
+    if not value.strip("."):
+        raise ValueError(f"{value!r} is only dots; a scene name needs a letter, digit, '_' or '-'")
+    return value
+
+
 class SceneSpec(StrictModel):
-    name: str = Field(pattern=SCENE_NAME_PATTERN, description="Unique in the job; names the output file.")
+    name: Annotated[str, AfterValidator(_check_scene_name)] = Field(
+        pattern=SCENE_NAME_PATTERN, description="Unique in the job; names the output file."
+    )
     image: InputRef
     audio: InputRef
     subtitles: InputRef | None = None
@@ -165,6 +174,7 @@ class JobSpec(StrictModel):
         duplicates = sorted(name for name, count in Counter(s.name for s in self.scenes).items() if count > 1)
         if duplicates:
             raise ValueError(f"scene names must be unique; repeated: {', '.join(duplicates[:10])}")
+        _check_names_differ_beyond_case([scene.name for scene in self.scenes])
         for index, scene in enumerate(self.scenes):
             try:
                 self.options_for(scene)
@@ -183,6 +193,19 @@ class JobSpec(StrictModel):
 
     def watermark_for(self, scene: SceneSpec) -> str | None:
         return scene.watermark or self.watermark
+
+
+def _check_names_differ_beyond_case(names: list[str]) -> None:
+    """Videos are files named after their scenes; on a case-insensitive disk (macOS, Windows) `S1.mp4` and
+    `s1.mp4` are one file, and downloading the job would silently keep only one of the two videos."""
+    first_of: dict[str, int] = {}
+    for index, name in enumerate(names):
+        seen = first_of.setdefault(name.casefold(), index)
+        if seen != index:
+            raise ValueError(
+                f"scenes[{seen}] ({names[seen]}) and scenes[{index}] ({name}): scene names must differ in more "
+                "than case; their videos would be one file on a case-insensitive disk (macOS, Windows)"
+            )
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,8 @@ CAPACITY_PROVIDERS: dict[Capacity, str] = {Capacity.ON_DEMAND: "FARGATE", Capaci
 
 START_TIMEOUT_S = 600
 """Pulling a renderer image of a few hundred MB and starting it takes 30-90 s on Fargate; 10 minutes leaves
-room for capacity waits without letting a batch hang on a task that never comes."""
+room for capacity waits without letting a batch hang on a task that never comes. The default of the stack's
+RendererStartTimeoutSeconds."""
 DEADLINE_BASE_S = 300.0
 DEADLINE_FACTOR = 4.0
 """A render is abandoned after 5 minutes plus four times the speed model's estimate: slow enough never to
@@ -44,8 +45,10 @@ def render_deadline_s(audio_seconds: float, timing: TaskTimeModel) -> float:
     return round(DEADLINE_BASE_S + DEADLINE_FACTOR * timing.scene_seconds(audio_seconds), 1)
 
 
-def task_lifetime_s(deadlines: list[float], scenes_in_flight: int, stack_max_s: int) -> int:
-    """The task's MAX_LIFETIME: long enough for every scene to hit its deadline in turn, never above the
-    stack's MaxTaskLifetimeSeconds (the orphan sweeper's bound)."""
-    needed = START_TIMEOUT_S + sum(deadlines) / max(1, scenes_in_flight) + LIFETIME_MARGIN_S
+def task_lifetime_s(
+    deadlines: list[float], scenes_in_flight: int, stack_max_s: int, start_timeout_s: float = START_TIMEOUT_S
+) -> int:
+    """The task's MAX_LIFETIME: long enough to start and for every scene to hit its deadline in turn, never
+    above the stack's MaxTaskLifetimeSeconds (the orphan sweeper's bound)."""
+    needed = start_timeout_s + sum(deadlines) / max(1, scenes_in_flight) + LIFETIME_MARGIN_S
     return int(min(stack_max_s, needed))

@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+
 from cloudburst.aws.s3 import head_object, open_ranged, read_range
 from cloudburst.core.audio_info import AudioUnreadable, audio_duration
 from cloudburst.core.media_types import SNIFF_BYTES, MediaFormat, MediaKind, UnsupportedMedia, sniff
@@ -48,9 +50,22 @@ class InputProblem(ValueError):
 
 
 def check_input(s3: S3Client, ref: S3Ref, role: str) -> InputFacts:
+    try:
+        return _checked_input(s3, ref, role)
+    except ClientError as exc:  # deleted between HEAD and GET, or not readable by this role (KMS, bucket policy)
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or "error")
+        if code in ("NoSuchKey", "404", "NotFound"):
+            raise InputProblem(f"{ref.uri} does not exist") from None
+        raise InputProblem(f"{ref.uri} cannot be read by CloudBurst ({code}: {error.get('Message', '')})") from None
+
+
+def _checked_input(s3: S3Client, ref: S3Ref, role: str) -> InputFacts:
     info = head_object(s3, ref.bucket, ref.key)
     if info is None:
         raise InputProblem(f"{ref.uri} does not exist")
+    if info.size == 0:
+        raise InputProblem(f"{ref.uri} is empty (0 bytes)")
     cap = SIZE_CAPS[role]
     if info.size > cap:
         raise InputProblem(f"{ref.uri} is {info.size / MIB:.1f} MiB, above the {cap // MIB} MiB limit for {role}")

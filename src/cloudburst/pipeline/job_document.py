@@ -62,11 +62,33 @@ def job_reference(execution_input: Any, bucket: str) -> S3Ref | None:
     return ref
 
 
-def parse_document(raw: bytes, where: str) -> Any:
+def parse_document(raw: bytes, where: str) -> dict[str, Any]:
+    """The job object in a manifest's bytes; InvalidJob, naming `where`, for anything else."""
     try:
-        return json.loads(raw)
+        document = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid([f"{where}: not valid JSON ({exc})"]) from None
+    if not isinstance(document, dict):
+        raise invalid([f"{where}: holds a JSON {json_type(document)}; a job is a JSON object"])
+    return document
+
+
+def inline_document(execution_input: Any) -> dict[str, Any]:
+    """The job given inline as the execution's input; InvalidJob saying what to give instead."""
+    if not isinstance(execution_input, dict):
+        raise invalid(
+            [
+                f"the execution input is a JSON {json_type(execution_input)}; give the job itself (a JSON object) "
+                'or {"job_uri": "s3://<bucket>/<key>"}'
+            ]
+        )
+    return execution_input
+
+
+def json_type(value: Any) -> str:
+    """JSON's name for a decoded value's type, as users know it from the document."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def validate_job(document: Any) -> JobSpec:

@@ -25,6 +25,7 @@ from cloudburst.pipeline.input_checks import InputFacts, InputProblem, check_inp
 from cloudburst.pipeline.job_document import (
     S3Ref,
     absolute_job_document,
+    inline_document,
     invalid,
     job_reference,
     parse_document,
@@ -42,6 +43,8 @@ class PlanSettings:
     bucket: str
     task_definitions: Mapping[Architecture, str]
     max_task_lifetime_s: int
+    start_timeout_s: int = compute.START_TIMEOUT_S
+    """The stack's RendererStartTimeoutSeconds: how long FindTask waits for a batch's task to answer."""
 
 
 def run_prefix(job_id: str) -> str:
@@ -66,7 +69,7 @@ def plan_job(
     bucket = settings.bucket
     reference = job_reference(execution_input, bucket)
     if reference is None:
-        document, folder = execution_input, S3Ref(bucket, "")
+        document, folder = inline_document(execution_input), S3Ref(bucket, "")
     else:
         if head_object(s3, reference.bucket, reference.key) is None:
             raise invalid([f"job_uri: {reference.uri} does not exist"])
@@ -163,7 +166,7 @@ def _batch_item(
     spec = profile_spec(job.compute.profile)
     in_flight = job.batching.scenes_in_flight
     deadlines = [requests[name].deadline_s for name in batch.scenes]
-    lifetime = compute.task_lifetime_s(deadlines, in_flight, settings.max_task_lifetime_s)
+    lifetime = compute.task_lifetime_s(deadlines, in_flight, settings.max_task_lifetime_s, settings.start_timeout_s)
     return BatchItem(
         index=batch.index,
         attempt=0,
@@ -182,7 +185,7 @@ def _batch_item(
         idle_timeout=str(compute.IDLE_TIMEOUT_S),
         max_lifetime=str(lifetime),
         run_timeout_s=lifetime + compute.STOP_MARGIN_S,
-        start_timeout_s=compute.START_TIMEOUT_S,
+        start_timeout_s=settings.start_timeout_s,
         scenes_in_flight=in_flight,
     )
 

@@ -69,6 +69,7 @@ def stack(s3: S3Client, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, s
         "TASK_DEFINITION_X86_64": definition,
         "TASK_DEFINITION_ARM64": definition,
         "MAX_TASK_LIFETIME_SECONDS": "21600",
+        "RENDERER_START_TIMEOUT_SECONDS": "600",
         "STATE_MACHINE_ARN": machine,
         "WEBHOOK_SECRET_ARN": secret,
         "POWERTOOLS_SERVICE_NAME": "cloudburst",

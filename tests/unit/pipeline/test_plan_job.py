@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from cloudburst.models.job import Architecture
 from cloudburst.pipeline import input_checks
@@ -185,3 +187,64 @@ def test_a_manifest_that_is_not_json_is_refused(s3: S3Client) -> None:
     put(s3, "jobs/broken.json", b"{not json")
     with pytest.raises(InvalidJob, match="job_uri: not valid JSON"):
         plan_job({"job_uri": f"s3://{BUCKET}/jobs/broken.json"}, JOB_ID, s3, SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ([{"name": "s1"}], "the execution input is a JSON array; give the job itself"),
+        ("story.json", "the execution input is a JSON string"),
+        (None, "the execution input is a JSON null"),
+    ],
+)
+def test_an_execution_input_that_is_not_an_object_is_refused(s3: S3Client, document: Any, expected: str) -> None:
+    with pytest.raises(InvalidJob, match=expected):
+        plan_job(document, JOB_ID, s3, SETTINGS)
+
+
+def test_a_manifest_that_holds_no_object_is_refused(s3: S3Client) -> None:
+    put(s3, "jobs/list.json", b'[{"name": "s1"}]')
+    with pytest.raises(InvalidJob, match="job_uri: holds a JSON array; a job is a JSON object"):
+        plan_job({"job_uri": f"s3://{BUCKET}/jobs/list.json"}, JOB_ID, s3, SETTINGS)
+
+
+def test_an_empty_input_and_one_that_cannot_be_read_are_refused_by_name(
+    media: S3Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(media, "jobs/story/media/empty.wav", b"")
+    forbidden = f"s3://{BUCKET}/jobs/story/media/b.wav"
+
+    def denied(s3: S3Client, bucket: str, key: str, start: int, length: int) -> bytes:
+        if f"s3://{bucket}/{key}" == forbidden:  # as KMS or a bucket policy refuses the function's role
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject")
+        return real_read(s3, bucket, key, start, length)
+
+    real_read = input_checks.read_range
+    monkeypatch.setattr(input_checks, "read_range", denied)
+    job = {
+        "scenes": [
+            {"name": "empty", "image": "media/a.png", "audio": "media/empty.wav"},
+            {"name": "locked", "image": "media/a.png", "audio": "media/b.wav"},
+        ]
+    }
+    put(media, "jobs/story/odd.json", json.dumps(job).encode())
+    with pytest.raises(InvalidJob) as caught:
+        plan_job({"job_uri": f"s3://{BUCKET}/jobs/story/odd.json"}, JOB_ID, media, SETTINGS)
+    message = caught.value.message
+    assert f"scenes[0].audio: s3://{BUCKET}/jobs/story/media/empty.wav is empty (0 bytes)" in message
+    assert f"scenes[1].audio: {forbidden} cannot be read by CloudBurst (AccessDenied: Access Denied)" in message
+
+
+def test_the_stack_start_timeout_reaches_every_batch_and_its_lifetime(media: S3Client) -> None:
+    quick = dataclasses.replace(SETTINGS, start_timeout_s=60)
+    slow = dataclasses.replace(SETTINGS, start_timeout_s=1800)
+    put(media, "jobs/story/job.json", json.dumps(story_job()).encode())
+    by_reference = {"job_uri": f"s3://{BUCKET}/jobs/story/job.json"}
+    quick_items = get(media, plan_job(by_reference, JOB_ID, media, quick).batches_key)
+    slow_items = get(media, plan_job(by_reference, "story-0123456789ac", media, slow).batches_key)
+    assert [item["start_timeout_s"] for item in quick_items] == [60] * len(quick_items)
+    assert [item["start_timeout_s"] for item in slow_items] == [1800] * len(slow_items)
+    # the task's own MAX_LIFETIME leaves room to start: a longer start timeout lengthens it by as much
+    pairs = zip(quick_items, slow_items, strict=True)
+    lifetimes = [(int(a["max_lifetime"]), int(b["max_lifetime"])) for a, b in pairs]
+    assert all(long - short == 1800 - 60 for short, long in lifetimes)
