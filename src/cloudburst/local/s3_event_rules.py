@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,9 +69,17 @@ class S3EventRulesHook:
         self._dispatcher = dispatcher
         self._routes = list(routes)
         self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._writes = 0
 
     def install(self) -> None:
         _notifications._send_event_bridge_message = self._send
+
+    def _next_sequencer(self) -> str:
+        """S3's `sequencer`: a hex string that grows with every write (a duplicated event repeats its own)."""
+        with self._lock:
+            self._writes += 1
+            return f"{time.time_ns():016X}{self._writes:04X}"
 
     def uninstall(self) -> None:
         _notifications._send_event_bridge_message = _ORIGINAL_SEND
@@ -78,7 +87,12 @@ class S3EventRulesHook:
             thread.join(timeout=30)
 
     def _send(self, account_id: str, bucket: Any, event_name: str, key: Any) -> None:
-        details: dict[str, Any] = {"key": key.name, "size": key.size, "eTag": key.etag.replace('"', "")}
+        details: dict[str, Any] = {
+            "key": key.name,
+            "size": key.size,
+            "etag": key.etag.replace('"', ""),
+            "sequencer": self._next_sequencer(),
+        }
         if key.version_id and key.version_id != "null":
             details["version-id"] = key.version_id
         event = s3_event(account_id, bucket.region_name, bucket.name, event_name, details)

@@ -1,9 +1,12 @@
 """StartJobFromUpload: a job manifest uploaded under `jobs/` starts its execution, once.
 
-S3 delivers events at least once, so the execution name is derived from the object's key and version (or
-ETag): a repeated event asks for the same name and Step Functions answers `ExecutionAlreadyExists`, which
-means "already started", not an error. An invalid manifest starts nothing; the reason is written next to it
-(`jobs/<name>.error.json`) where the uploader will look, and a later valid upload removes that file.
+S3 delivers events at least once, so the execution name is derived from the object's key and the upload
+the event is about (its version id; in a bucket without versioning, the event's `sequencer`, which S3 gives
+each write of a key and repeats in a duplicated event): a repeated event asks for the same name and Step
+Functions answers `ExecutionAlreadyExists`, which means "already started", not an error. Uploading the same
+manifest again is a new write, hence a new job: how a failed job is run again once its inputs are fixed.
+An invalid manifest starts nothing; the reason is written next to it (`jobs/<name>.error.json`) where the
+uploader will look, and a later valid upload removes that file.
 """
 
 from __future__ import annotations
@@ -46,6 +49,12 @@ def is_manifest(key: str) -> bool:
     return key.startswith(MANIFEST_PREFIX) and key.endswith(MANIFEST_SUFFIX) and not key.endswith(ERROR_SUFFIX)
 
 
+def upload_identity(obj: Mapping[str, Any]) -> str:
+    """What tells one upload of a key from another: the version id, else the sequencer, else the ETag (an
+    event without either: the same content then counts as the same upload)."""
+    return str(obj.get("version-id") or obj.get("sequencer") or obj.get("etag") or "")
+
+
 def start_job_from_upload(
     detail: Mapping[str, Any],
     s3: S3Client,
@@ -59,7 +68,7 @@ def start_job_from_upload(
     key = str(detail["object"]["key"])
     if detail["bucket"]["name"] != bucket or not is_manifest(key):
         return UploadOutcome(status="ignored", key=key, message="not a job manifest of this stack")
-    version = str(detail["object"].get("version-id") or detail["object"].get("etag") or "")
+    version = upload_identity(detail["object"])
     manifest = S3Ref(bucket, key)
     try:
         job = validate_job(parse_document(get_bytes(s3, bucket, key), key))

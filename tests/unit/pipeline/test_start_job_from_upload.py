@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from cloudburst.core.naming import manifest_job_id
-from cloudburst.pipeline.start_job_from_upload import start_job_from_upload
+from cloudburst.pipeline.start_job_from_upload import start_job_from_upload, upload_identity
 from tests.unit.pipeline.support import BUCKET, REGION
 
 if TYPE_CHECKING:
@@ -91,3 +91,31 @@ def test_not_json_is_refused_and_other_keys_are_ignored(s3: S3Client, sfn: tuple
     assert "jobs/x.json: not valid JSON" in refused.message
     for key in ("jobs/x.error.json", "inputs/a.json", "jobs/readme.txt"):
         assert start_job_from_upload(upload(s3, key, GOOD), s3, client, arn, BUCKET).status == "ignored"
+
+
+def test_the_same_manifest_uploaded_again_is_a_new_job_but_a_repeated_event_is_not(
+    s3: S3Client, sfn: tuple[SFNClient, str]
+) -> None:
+    """In a bucket without versioning, two uploads of the same bytes share an ETag; S3's `sequencer` tells
+    them apart, and a duplicated event repeats its upload's sequencer."""
+    client, arn = sfn
+    first = {**upload(s3, "jobs/story.json", GOOD)}
+    first["object"] = {**first["object"], "sequencer": "0062E99A88DC407460"}
+    second = {**upload(s3, "jobs/story.json", GOOD)}
+    second["object"] = {**second["object"], "sequencer": "0062E99A88DC407461"}
+    assert first["object"]["etag"] == second["object"]["etag"]
+
+    started = start_job_from_upload(first, s3, client, arn, BUCKET)
+    duplicate = start_job_from_upload(dict(first), s3, client, arn, BUCKET)
+    rerun = start_job_from_upload(second, s3, client, arn, BUCKET)
+    assert started.status == rerun.status == "started"
+    assert duplicate.job_id == started.job_id
+    assert rerun.job_id != started.job_id
+    assert len(client.list_executions(stateMachineArn=arn)["executions"]) == 2
+
+
+def test_an_upload_is_identified_by_version_then_sequencer_then_etag() -> None:
+    assert upload_identity({"version-id": "v2", "sequencer": "00A", "etag": "e"}) == "v2"
+    assert upload_identity({"sequencer": "00A", "etag": "e"}) == "00A"
+    assert upload_identity({"etag": "e"}) == "e"
+    assert upload_identity({}) == ""
