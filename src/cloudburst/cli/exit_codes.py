@@ -35,6 +35,8 @@ def exit_code_for_status(status: JobStatus) -> ExitCode:
     """The exit code of a command that followed a job to its end."""
     if status.all_succeeded:
         return ExitCode.OK
+    if status.refused:
+        return ExitCode.INVALID_INPUT
     if status.ran_to_the_end:
         return ExitCode.SCENES_FAILED
     return ExitCode.JOB_FAILED

@@ -75,12 +75,16 @@ def outcome_line(status: JobStatus) -> str:
             f"Job {status.job_id} finished with {status.scenes_failed} of {status.scenes_total} scenes failed "
             f"({status.scenes_done} rendered)."
         )
+    if status.refused:
+        problems = "; ".join(status.refusal_problems) or _first_line(status.cause or "") or "no reason given"
+        return f"Job {status.job_id} was refused before any task started: {problems}."
+    rendered = f"{status.scenes_done} of {status.scenes_total} scenes rendered"
     if status.state.value == "ABORTED":
-        return f"Job {status.job_id} was cancelled after {human_seconds(status.elapsed_s)}."
+        return f"Job {status.job_id} was cancelled after {human_seconds(status.elapsed_s)}; {rendered}."
     why = ""
     if status.error:
         why = f": {status.error}" + (f" ({_first_line(status.cause)})" if status.cause else "")
-    return f"Job {status.job_id} {status.state.value.lower().replace('_', ' ')}{why}."
+    return f"Job {status.job_id} {status.state.value.lower().replace('_', ' ')}{why}; {rendered}."
 
 
 def verification_line(downloaded: int, unverified: Sequence[str]) -> str | None:

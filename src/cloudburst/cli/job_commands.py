@@ -30,10 +30,18 @@ def validate(args: argparse.Namespace, out: Output) -> int:
         "input_bytes": inspection.input_bytes,
         "local_files": len(job.local_files),
     }
+    remote = len(job.remote_inputs())
+    if remote:
+        payload["remote_inputs"] = remote  # not checked here: they are checked when the job is submitted
     lines = [
         f"{job.origin}: valid; {len(spec.scenes)} scenes, {human_seconds(audio)} of narration, "
         f"{len(job.local_files)} local files ({human_bytes(inspection.input_bytes)})"
     ]
+    if remote:
+        lines.append(
+            f"{remote} input{'s are' if remote != 1 else ' is'} already in S3 (s3:// URIs), not counted above: "
+            "checked when the job is submitted"
+        )
     out.result("valid", payload, lines)
     return ExitCode.OK
 

@@ -40,6 +40,13 @@ class InputProblem(ValueError):
 
 def check_input(path: Path, role: str, limits: Limits = DEFAULT_LIMITS) -> InputFacts:
     """Facts about `path` used as `role` (image, audio, subtitles, watermark), or `InputProblem`."""
+    try:
+        return _checked_input(path, role, limits)
+    except OSError as exc:  # a name too long, no permission, a file that vanished while being read
+        raise InputProblem(f"{_shortened(path)}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+
+
+def _checked_input(path: Path, role: str, limits: Limits) -> InputFacts:
     kind = ROLE_KINDS[role]
     cap = SIZE_CAPS[role]
     if not path.exists():
@@ -62,6 +69,12 @@ def check_input(path: Path, role: str, limits: Limits = DEFAULT_LIMITS) -> Input
     if kind is MediaKind.IMAGE:
         return InputFacts(path, fmt, size, pixels=_image_size(path, limits))
     return InputFacts(path, fmt, size)
+
+
+def _shortened(path: Path, limit: int = 120) -> str:
+    """A path fit for one line of an error message (the OS refuses names longer than this anyway)."""
+    text = str(path)
+    return text if len(text) <= limit else f"{text[: limit // 2]}…{text[-limit // 2 :]}"
 
 
 def _audio_facts(path: Path, fmt: MediaFormat, size: int, stream: IO[bytes], limits: Limits) -> InputFacts:

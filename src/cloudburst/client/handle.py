@@ -191,14 +191,27 @@ class JobHandle:
             document = get_json(self.target.s3(), self.target.outputs.bucket, key)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                raise ReportNotReady(
-                    f"job {self.job_id} has no report yet",
-                    "The report is written when the job ends; wait for it (`cloudburst wait`).",
-                ) from None
+                raise self._no_report() from None
             raise
         if not isinstance(document, dict):
             raise ReportNotReady(f"job {self.job_id}: report.json is not a JSON object")
         return document
+
+    def _no_report(self) -> ReportNotReady:
+        """Why there is no report: not yet (the job runs), or never (it ended before BuildReport ran)."""
+        execution = execution_facts(self._describe())
+        if execution.state is ExecutionState.RUNNING:
+            return ReportNotReady(
+                f"job {self.job_id} has no report yet",
+                "The report is written when the job ends; wait for it (`cloudburst wait`).",
+            )
+        how = "was cancelled" if execution.state is ExecutionState.ABORTED else f"ended {execution.state.value}"
+        why = f" ({execution.error})" if execution.error else ""
+        return ReportNotReady(
+            f"job {self.job_id} {how}{why} before its report was written; there will be none",
+            f"`cloudburst status {self.job_id}` shows which scenes were rendered; "
+            f"`cloudburst download {self.job_id}` fetches their videos.",
+        )
 
     def report(self) -> Report:
         """The job's cost and efficiency report (`ReportNotReady` until the job has ended)."""

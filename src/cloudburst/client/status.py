@@ -30,6 +30,8 @@ class ExecutionState(StrEnum):
 
 SCENES_FAILED_ERROR = "CloudBurst.ScenesFailed"
 """The Fail state's error when the job ran to the end but some scenes failed (the report exists)."""
+INVALID_JOB_ERROR = "CloudBurst.InvalidJob"
+"""The Fail state's error when PlanJob refused the job: no task was started; the cause lists the problems."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,18 @@ class JobStatus:
     def ran_to_the_end(self) -> bool:
         """Succeeded, or failed only because some scenes failed (the report and the other videos exist)."""
         return self.all_succeeded or (self.state is ExecutionState.FAILED and self.error == SCENES_FAILED_ERROR)
+
+    @property
+    def refused(self) -> bool:
+        """PlanJob refused the job (its document or an input): nothing ran; the cause says what to fix."""
+        return self.state is ExecutionState.FAILED and self.error == INVALID_JOB_ERROR
+
+    @property
+    def refusal_problems(self) -> list[str]:
+        """The problems PlanJob listed (one `- <field>: <why>` line each in the cause)."""
+        if not self.refused or not self.cause:
+            return []
+        return [line[2:].strip() for line in self.cause.splitlines() if line.startswith("- ")]
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what `cloudburst status --json` prints)."""

@@ -23,7 +23,8 @@ from cloudburst.client.targets import Target
 from cloudburst.client.uploads import ProgressCallback, UploadResult, upload_inputs
 from cloudburst.core.naming import content_job_id
 from cloudburst.models.job import JobSpec, parse_s3_uri
-from cloudburst.pipeline.job_document import outside_bucket
+from cloudburst.pipeline.input_checks import InputProblem, check_inputs
+from cloudburst.pipeline.job_document import S3Ref, outside_bucket
 
 MAX_ATTEMPTS = 1000
 """New attempts of one job before giving up (each failed or cancelled run of the same content is one)."""
@@ -66,11 +67,26 @@ def submit_job(
     ]
     if elsewhere:
         raise InvalidJob(elsewhere)
+    unusable = remote_input_problems(job, target)
+    if unusable:
+        raise InvalidJob(unusable)
     uploads = upload_inputs(target.s3(), bucket, job.local_files, on_progress=on_upload)
     spec = job.resolve(uploads.uris)
     document = canonical_job_bytes(spec)
     handle = _start(target, spec, document, rerun=rerun)
     return Submission(handle=handle, uploads=uploads, inspection=checked)
+
+
+def remote_input_problems(job: Job, target: Target) -> list[str]:
+    """The Plan Lambda's checks (exists, size, type, audio length) of the inputs already in the stack's bucket,
+    run here so that a missing or mistyped `s3://` input is refused before anything is uploaded or started."""
+    wanted = [(field, S3Ref(*parse_s3_uri(uri)), field.rsplit(".", 1)[-1]) for field, uri in job.remote_inputs()]
+    if not wanted:
+        return []
+    results = check_inputs(target.s3(), [(ref, role) for _, ref, role in wanted])
+    return [
+        f"{field}: {result}" for field, ref, role in wanted if isinstance(result := results[(ref, role)], InputProblem)
+    ]
 
 
 def canonical_job_bytes(spec: JobSpec) -> bytes:

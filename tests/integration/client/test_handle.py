@@ -169,6 +169,13 @@ def test_report_before_the_job_ends_says_so(target: Target, tmp_path: Path) -> N
     assert [path.name for path in written] == ["report.json", "timeline.html"]
 
 
+def test_a_job_that_ended_without_a_report_says_there_will_be_none(target: Target, tmp_path: Path) -> None:
+    handle = _handle(target, tmp_path, ["s1"])
+    target.sfn().stop_execution(executionArn=handle.execution_arn)
+    with pytest.raises(ReportNotReady, match="was cancelled before its report was written; there will be none"):
+        handle.report_document()
+
+
 def test_a_task_that_stopped_before_its_record_is_still_counted(target: Target, tmp_path: Path) -> None:
     handle = _handle(target, tmp_path, ["s1"])
     ecs = target.ecs()

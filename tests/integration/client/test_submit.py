@@ -109,3 +109,30 @@ def test_inputs_in_another_bucket_are_refused_before_any_upload(target: Target, 
         "reads only its own bucket (upload the file there, e.g. with the cloudburst CLI)"
     ]
     assert _keys(target) == []
+
+
+def test_inputs_already_in_the_bucket_get_the_plan_lambdas_checks_before_any_upload(
+    target: Target, tmp_path: Path
+) -> None:
+    folder = make_scene_folder(tmp_path / "story", ["s1", "s2"], subtitles=False)
+    s3 = target.s3()
+    s3.put_object(Bucket=BUCKET, Key="shared/not-audio.wav", Body=(folder / "images" / "s1.png").read_bytes())
+    s3.upload_file(str(folder / "images" / "s2.png"), BUCKET, "shared/s2.png")
+    job = Job.from_scenes(
+        [
+            {
+                "name": "s1",
+                "image": f"s3://{BUCKET}/shared/missing.png",
+                "audio": f"s3://{BUCKET}/shared/not-audio.wav",
+            },
+            {"name": "s2", "image": f"s3://{BUCKET}/shared/s2.png", "audio": folder / "audio" / "s2.wav"},
+        ]
+    )
+    with pytest.raises(InvalidJob) as caught:
+        submit(job, target)
+    problems = caught.value.problems
+    assert len(problems) == 2
+    assert problems[0] == f"scenes[0].image: s3://{BUCKET}/shared/missing.png does not exist"
+    assert problems[1].startswith(f"scenes[0].audio: s3://{BUCKET}/shared/not-audio.wav: ")
+    assert "PNG" in problems[1]
+    assert _keys(target) == ["shared/not-audio.wav", "shared/s2.png"]  # nothing uploaded, nothing started

@@ -3,6 +3,7 @@ which outcome gets which exit code."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -65,9 +66,17 @@ def test_status_and_outcome_lines() -> None:
     )
     partial = _status(ExecutionState.FAILED, "CloudBurst.ScenesFailed", done=4, failed=2)
     assert outcome_line(partial) == "Job story-0123456789ab finished with 2 of 6 scenes failed (4 rendered)."
-    assert outcome_line(_status(ExecutionState.ABORTED)) == "Job story-0123456789ab was cancelled after 1 min 15 s."
+    assert outcome_line(_status(ExecutionState.ABORTED, done=2)) == (
+        "Job story-0123456789ab was cancelled after 1 min 15 s; 2 of 6 scenes rendered."
+    )
+    timed_out = _status(ExecutionState.TIMED_OUT, "States.Timeout", done=1)
+    assert outcome_line(timed_out).startswith("Job story-0123456789ab timed out: States.Timeout (scenes s2")
+    assert outcome_line(timed_out).endswith("; 1 of 6 scenes rendered.")
     refused = _status(ExecutionState.FAILED, "CloudBurst.InvalidJob", done=0)
-    assert outcome_line(refused).startswith("Job story-0123456789ab failed: CloudBurst.InvalidJob (scenes s2")
+    refused = dataclasses.replace(refused, cause="The job is invalid (2 problems):\n- scenes[1].audio: a\n- name: b")
+    assert outcome_line(refused) == (
+        "Job story-0123456789ab was refused before any task started: scenes[1].audio: a; name: b."
+    )
 
 
 def test_video_line(tmp_path: Path) -> None:
@@ -103,7 +112,7 @@ def test_exit_codes_are_the_documented_numbers() -> None:
 def test_exit_codes_for_outcomes() -> None:
     assert exit_code_for_status(_status(ExecutionState.SUCCEEDED)) == ExitCode.OK
     assert exit_code_for_status(_status(ExecutionState.FAILED, "CloudBurst.ScenesFailed")) == ExitCode.SCENES_FAILED
-    assert exit_code_for_status(_status(ExecutionState.FAILED, "CloudBurst.InvalidJob")) == ExitCode.JOB_FAILED
+    assert exit_code_for_status(_status(ExecutionState.FAILED, "CloudBurst.InvalidJob")) == ExitCode.INVALID_INPUT
     assert exit_code_for_status(_status(ExecutionState.ABORTED)) == ExitCode.JOB_FAILED
     assert exit_code_for_status(_status(ExecutionState.TIMED_OUT)) == ExitCode.JOB_FAILED
 

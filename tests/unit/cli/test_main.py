@@ -51,6 +51,25 @@ def test_validate_lists_every_problem_and_exits_2(story: Path) -> None:
     assert "Traceback" not in err
 
 
+def test_validate_says_which_inputs_it_left_to_the_submission(story: Path) -> None:
+    job = {
+        "name": "mixed",
+        "scenes": [
+            {"name": "local", "image": "images/scene_1.png", "audio": "audio/scene_1.wav"},
+            {"name": "remote", "image": "s3://my-stack-bucket/shared/a.png", "audio": "s3://my-stack-bucket/a.wav"},
+        ],
+    }
+    (story / "job.json").write_text(json.dumps(job), encoding="utf-8")
+    code, out, err = _run(["validate", str(story / "job.json")])
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert "2 scenes" in lines[0]
+    assert "2 local files" in lines[0]
+    assert lines[1] == "2 inputs are already in S3 (s3:// URIs), not counted above: checked when the job is submitted"
+    code, out, _ = _run(["validate", str(story / "job.json"), "--json"], json_mode=True)
+    assert (code, json.loads(out)["remote_inputs"]) == (0, 2)
+
+
 def test_json_errors_and_results_parse(story: Path) -> None:
     code, out, _ = _run(["validate", str(story), "--json"], json_mode=True)
     assert code == 0

@@ -40,3 +40,10 @@ def test_renderer_limits_on_pixels_and_length(tmp_path: Path) -> None:
 def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
     with pytest.raises(InputProblem, match="not a file"):
         check_input(tmp_path, "image")
+
+
+def test_a_file_the_os_cannot_open_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
+    too_long = tmp_path / ("n" * 300 + ".png")  # longer than any file name the OS allows
+    with pytest.raises(InputProblem, match=r"cannot be read \(File name too long\)") as caught:
+        check_input(too_long, "image")
+    assert len(str(caught.value)) < 200  # the path is shortened to fit one line
