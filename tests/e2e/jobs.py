@@ -4,6 +4,7 @@ They talk to the local cloud only through its endpoint and AWS APIs, as a client
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import struct
@@ -13,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from cloudburst.local import ExecutionResult, LocalCloud
 from tests.unit.client.media_files import write_png, write_srt, write_wav
@@ -31,12 +34,12 @@ class SceneFiles:
 
 
 def scene_files(
-    folder: Path, name: str, seconds: float, *, subtitles: bool = False, corrupt: bool = False
+    folder: Path, name: str, seconds: float, *, subtitles: bool = False, corrupt: bool = False, rate: int = 8000
 ) -> SceneFiles:
     """A picture, narration of `seconds` and optionally subtitles. A corrupt narration is a WAV whose header is
     whole (its duration reads fine, so the job is accepted) but whose codec no decoder knows."""
     image = write_png(folder / f"{name}.png", 160, 90)
-    audio = write_wav(folder / f"{name}.wav", seconds)
+    audio = write_wav(folder / f"{name}.wav", seconds, rate)
     if corrupt:
         data = bytearray(audio.read_bytes())
         data[20:22] = struct.pack("<H", 0x7777)  # WAVE format tag: no such codec
@@ -142,3 +145,30 @@ def renderer_children() -> list[str]:
         for line in listing.splitlines()
         if line.split(None, 2)[1:2] == [mine] and "cloudburst.renderer" in line
     ]
+
+
+def encoders_of(pid: int) -> list[int]:
+    """The ffmpeg processes a renderer process is running right now (one per render in progress)."""
+    listing = subprocess.run(["ps", "-eo", "pid=,ppid=,comm="], capture_output=True, text=True, check=True).stdout
+    return [int(fields[0]) for fields in map(str.split, listing.splitlines()) if fields[1:] == [str(pid), "ffmpeg"]]
+
+
+def timestamp(value: Any) -> float:
+    """Epoch seconds of a datetime (boto3) or an ISO 8601 string (the report)."""
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def assert_report_times_match_the_execution(
+    cloud: LocalCloud, summary: dict[str, Any], result: ExecutionResult
+) -> None:
+    """The report's start is the execution's startDate (`$$.Execution.StartTime`), its end is before the
+    execution's, and its wall time is the span between. The local interpreter stamps its first history event
+    a little after startDate (later under load), so the history's start is compared loosely."""
+    execution = cloud.client("stepfunctions").describe_execution(executionArn=result.arn)
+    started, finished = timestamp(summary["started_at"]), timestamp(summary["finished_at"])
+    assert started == pytest.approx(execution["startDate"].timestamp(), abs=0.01)
+    assert started == pytest.approx(timestamp(result.events("ExecutionStarted")[0]["timestamp"]), abs=2.0)
+    assert started < finished <= timestamp(result.history[-1]["timestamp"]) + 0.5
+    assert 0 < summary["wall_seconds"] == pytest.approx(finished - started, abs=0.01)

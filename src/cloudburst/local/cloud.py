@@ -39,9 +39,10 @@ from cloudburst.local.aws_env import (
     in_process_environment,
     overlay,
 )
-from cloudburst.local.ecs_runtime import EcsFaults, LocalEcsRuntime, TaskView, secret_resolver
+from cloudburst.local.ecs_runtime import LocalEcsRuntime, TaskView, secret_resolver
 from cloudburst.local.endpoint_server import EndpointServer
 from cloudburst.local.executions import ExecutionResult, wait_for_execution
+from cloudburst.local.faults import LambdaFaults, LocalFaults, S3Faults
 from cloudburst.local.lambda_dispatch import Invocation, LambdaDispatcher
 from cloudburst.local.lambda_output import routing_installed
 from cloudburst.local.s3_event_rules import S3EventRulesHook
@@ -132,6 +133,7 @@ class LocalCloud:
         self._stack: DeployedStack | None = None
         self._ecs: LocalEcsRuntime | None = None
         self._dispatcher = LambdaDispatcher(self.region, self.account_id)
+        self._faults: LocalFaults | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def __enter__(self) -> Self:
@@ -168,6 +170,10 @@ class LocalCloud:
         stack.callback(moto_patches.uninstall)
         self._dispatcher.install()
         stack.callback(self._dispatcher.uninstall)
+        lambda_faults, s3_faults = LambdaFaults(), S3Faults()
+        self._dispatcher.throttled = lambda_faults.take_throttle
+        s3_faults.install()  # before the mock starts: botocore sessions copy their handlers when created
+        stack.callback(s3_faults.uninstall)
         mock = mock_aws(
             config={
                 "stepfunctions": {"execute_state_machine": True},
@@ -203,6 +209,7 @@ class LocalCloud:
         )
         self._ecs.install()
         stack.callback(self._ecs.uninstall, self._stop_grace_seconds)
+        self._faults = LocalFaults(self._ecs.faults, lambda_faults, s3_faults)
         stack.enter_context(_sigterm_as_exit())
         _LOG.info("local cloud up at %s (stack %s, run dir %s)", self._endpoint, self._stack_name, self.run_dir)
 
@@ -249,8 +256,11 @@ class LocalCloud:
         return dict(self.stack.outputs)
 
     @property
-    def faults(self) -> EcsFaults:
-        return self._ecs_runtime.faults
+    def faults(self) -> LocalFaults:
+        """Faults to inject: RunTask capacity failures, Lambda throttling, S3 errors (`cloudburst.local.faults`)."""
+        if self._faults is None:
+            raise LocalCloudError("the local cloud is not running")
+        return self._faults
 
     def session(self) -> boto3.Session:
         """A boto3 session with the local cloud's dummy credentials and region."""

@@ -154,6 +154,8 @@ class LambdaDispatcher:
         self._async_threads: list[threading.Thread] = []
         self.output: TextIO | None = None
         """Where handlers' stdout and stderr go (the run's Lambda log); None leaves them alone."""
+        self.throttled: Callable[[str, str], bool] = lambda name, logical_id: False
+        """Whether Lambda throttles this Invoke (by function name and logical id): a fault a test injects."""
 
     # -- registry ------------------------------------------------------------------------------------------
     def register(self, function: LocalFunction) -> None:
@@ -193,6 +195,8 @@ class LambdaDispatcher:
         if qualifier not in (None, "$LATEST"):
             message = f"Function not found: {self.function_arn(name)}:{qualifier} (only $LATEST exists locally)"
             return self._error_response(request, 404, "ResourceNotFoundException", message)
+        if self.throttled(function.name, function.logical_id):
+            return self._error_response(request, 429, "TooManyRequestsException", "Rate Exceeded.")
         body = _body_bytes(request)
         if len(body) > MAX_SYNC_PAYLOAD_BYTES:
             message = f"Request must be smaller than {MAX_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
