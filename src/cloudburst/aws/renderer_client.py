@@ -2,8 +2,9 @@
 
 `RendererClient` is the port: the pipeline is written against it and tested with an in-memory fake that
 implements the same protocol. `HttpRendererClient` is the real one, over urllib3 (it ships with botocore, so
-the Lambda layer needs nothing more). Every transport failure and every 503 becomes `RendererUnavailable`
-(the state machine retries it); a refusal of the request itself becomes `RenderRejected` (not retried).
+the Lambda layer needs nothing more). Every transport failure and every 503 but `shutting_down` becomes
+`RendererUnavailable` (the state machine retries it); a refusal of the request itself, or a renderer that is
+exiting, becomes `RenderRejected` (not retried).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from cloudburst.pipeline.errors import RendererUnavailable, RenderRejected
 RENDERER_PORT = 8080
 """The container port in the task definition; Fargate (awsvpc) and the local cloud (127.0.0.N) both use it."""
 STREAM_CHUNK_BYTES = 1024 * 1024
+FINAL_UNAVAILABLE_CODES = frozenset({"shutting_down"})
+"""503s that no retry can fix: a renderer that is exiting (released, SIGTERM, MAX_LIFETIME) takes no more
+renders, so the scene fails at once with that reason instead of after minutes of backoff."""
 
 
 def endpoint_for(address: str, port: int = RENDERER_PORT) -> str:
@@ -146,6 +150,8 @@ class HttpRendererClient:
             response.read()
             response.release_conn()
         code, message = _error_of(response)
+        if code in FINAL_UNAVAILABLE_CODES:
+            raise RenderRejected(f"{method} {path}: {response.status} {code}: {message}", code=code)
         if response.status in (409, 429) or response.status >= 500:
             raise RendererUnavailable(f"{method} {path}: {response.status} {code}: {message}")
         raise RenderRejected(f"{method} {path}: {response.status} {code}: {message}", code=code)

@@ -4,6 +4,7 @@ with inputs served over loopback HTTP as presigned S3 URLs would be."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -12,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,35 @@ def test_refusals_are_named(renderer: tuple[str, subprocess.Popen[bytes]], input
     assert "audio_url" in str(invalid.value)
     with pytest.raises(RenderRejected, match="404"):
         client.status("no-such-render")
+
+
+class _Answers503(BaseHTTPRequestHandler):
+    """A renderer that answers every request 503 with the error code named by the path's first segment."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"error": {"code": self.path.split("/")[3], "message": "not now"}}).encode()
+        self.send_response(503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_a_renderer_that_is_exiting_is_final_but_a_full_queue_is_retried() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers503)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = HttpRendererClient(f"http://127.0.0.1:{server.server_address[1]}", TOKEN)
+        with pytest.raises(RenderRejected) as exiting:
+            client.status("shutting_down")
+        assert exiting.value.code == "shutting_down"
+        assert "503 shutting_down: not now" in str(exiting.value)
+        with pytest.raises(RendererUnavailable, match="503 queue_full"):
+            client.status("queue_full")
+    finally:
+        server.shutdown()
+        server.server_close()
