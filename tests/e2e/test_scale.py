@@ -3,8 +3,9 @@ ffmpeg (CLOUDBURST_STUB_RENDER=1 writes a tiny valid MP4), proving the Distribut
 
 `make test` runs 150 scenes (ten tasks of 15); `make test-scale` runs 2,000 (CLOUDBURST_SCALE_SCENES). The job
 is passed by reference (`{"job_uri"}`), as the CLI does, since 2,000 scenes would exceed Step Functions'
-256 KB input limit. The test states its figures (wall time, scenes per second, peak memory of the local cloud and of the
-renderers) and fails beyond generous bounds: the point is that it completes, every scene accounted for.
+256 KB input limit. The test states its figures (wall time, scenes per second, peak memory of the local cloud
+and of the renderers) and fails beyond generous bounds: the point is that it completes, every scene accounted
+for.
 """
 
 from __future__ import annotations
