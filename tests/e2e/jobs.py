@@ -135,16 +135,19 @@ def wait_until(condition: Any, timeout: float, what: str) -> Any:
 
 
 def renderer_children() -> list[str]:
-    """Renderer processes started by this test process (tasks run in their own sessions but stay its children)."""
+    """Renderer tasks the local cloud started from this test process: its children running the renderer in a
+    session of their own, as every task does. (The renderer API tests start renderers in pytest's session and
+    keep some for the whole run; those are theirs to stop.)"""
     import os  # noqa: PLC0415
 
-    listing = subprocess.run(["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True, check=True).stdout
-    mine = str(os.getpid())
-    return [
-        line.strip()
-        for line in listing.splitlines()
-        if line.split(None, 2)[1:2] == [mine] and "cloudburst.renderer" in line
-    ]
+    listing = subprocess.run(["ps", "-eo", "pid=,ppid=,sess=,args="], capture_output=True, text=True, check=True).stdout
+    mine, my_session = str(os.getpid()), str(os.getsid(0))
+    found = []
+    for line in listing.splitlines():
+        fields = line.split(None, 3)
+        if len(fields) == 4 and fields[1] == mine and fields[2] != my_session and "cloudburst.renderer" in fields[3]:
+            found.append(line.strip())
+    return found
 
 
 def encoders_of(pid: int) -> list[int]:
