@@ -46,8 +46,8 @@ format: $(STAMP)  ## Apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src functions tests bench
 	$(BIN)/ruff format src functions tests bench
 
-typecheck: $(STAMP)  ## mypy (strict) over the package, the Lambda handlers and the benchmarks
-	$(BIN)/mypy src functions bench
+typecheck: $(STAMP)  ## mypy (strict) over the package, the Lambda handlers, the benchmarks and the tests
+	$(BIN)/mypy src functions bench tests
 
 pytest: $(STAMP)  ## The test suite: unit, integration and end-to-end on the local cloud
 	$(BIN)/pytest

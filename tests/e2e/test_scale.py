@@ -16,7 +16,7 @@ import os
 import resource
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -88,7 +88,7 @@ def _resident_mb(pid: int) -> float:
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="memory is sampled from /proc")
 @pytest.mark.timeout(SECONDS_ALLOWED + 180)  # beyond the suite's 300 s per test, for 2,000 scenes
 def test_a_job_of_many_scenes_completes_with_every_scene_accounted_for(
-    stub_cloud: LocalCloud, tmp_path: Path, record_property: pytest.RecordProperty
+    stub_cloud: LocalCloud, tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:
     s3 = stub_cloud.client("s3")
     bucket = stub_cloud.outputs["BucketName"]

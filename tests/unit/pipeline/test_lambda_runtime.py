@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -11,6 +12,10 @@ from typing import Any
 import pytest
 
 FUNCTIONS = Path(__file__).resolve().parents[3] / "functions"
+
+
+Handler = Callable[[dict[str, Any], object], dict[str, Any]]
+"""A Lambda handler as the runtime calls it (the module under test is loaded from a file, so untyped here)."""
 
 
 @pytest.fixture
@@ -32,10 +37,11 @@ def _deep(levels: int, message: str) -> None:
 
 
 def test_errors_keep_their_name_but_carry_one_frame_and_a_bounded_message(lambda_runtime: ModuleType) -> None:
-    @lambda_runtime.compact_errors
-    def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    def raw(event: dict[str, Any], context: object) -> dict[str, Any]:
         _deep(30, "x" * 5000)
         return {}
+
+    handler: Handler = lambda_runtime.compact_errors(raw)
 
     with pytest.raises(RenderFailed) as caught:
         handler({}, None)
@@ -48,9 +54,10 @@ def test_errors_keep_their_name_but_carry_one_frame_and_a_bounded_message(lambda
 
 
 def test_successful_results_pass_through(lambda_runtime: ModuleType) -> None:
-    @lambda_runtime.compact_errors
-    def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    def raw(event: dict[str, Any], context: object) -> dict[str, Any]:
         return {"echo": event}
+
+    handler: Handler = lambda_runtime.compact_errors(raw)
 
     assert handler({"a": 1}, None) == {"echo": {"a": 1}}
 

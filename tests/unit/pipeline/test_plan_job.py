@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 
+from cloudburst.aws import s3 as s3_helpers
 from cloudburst.models.job import Architecture
 from cloudburst.pipeline import input_checks
 from cloudburst.pipeline.errors import InvalidJob
@@ -219,7 +220,7 @@ def test_an_empty_input_and_one_that_cannot_be_read_are_refused_by_name(
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject")
         return real_read(s3, bucket, key, start, length)
 
-    real_read = input_checks.read_range
+    real_read = s3_helpers.read_range
     monkeypatch.setattr(input_checks, "read_range", denied)
     job = {
         "scenes": [
