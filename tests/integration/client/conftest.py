@@ -41,3 +41,27 @@ def target(monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
         outputs = StackOutputs(BUCKET, state_machine, cluster["clusterArn"], cluster["clusterName"])
         with Target("test stack", outputs, client, region=REGION, poll_interval_s=0.01) as connected:
             yield connected
+
+
+def run_renderer_tasks(
+    target: Target, group: str, *, count: int = 1, tags: dict[str, str] | None = None, **run_task_args: Any
+) -> list[str]:
+    """Fargate tasks in the target's cluster, as the state machine's RunTask leaves them (the group names the
+    job and batch; `run_task_args` adds e.g. `startedBy` or `overrides`); their ARNs."""
+    ecs = target.ecs()
+    definition = ecs.register_task_definition(
+        family="renderer", containerDefinitions=[{"name": "renderer", "image": "renderer", "memory": 512}]
+    )["taskDefinition"]["taskDefinitionArn"]
+    extra = dict(run_task_args)
+    if tags:
+        extra["tags"] = [{"key": key, "value": value} for key, value in tags.items()]
+    tasks = ecs.run_task(
+        cluster=target.outputs.cluster or "",
+        taskDefinition=definition,
+        group=group,
+        count=count,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}},
+        **extra,
+    )["tasks"]
+    return [task["taskArn"] for task in tasks]

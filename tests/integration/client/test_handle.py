@@ -21,7 +21,7 @@ from cloudburst.client.targets import Target
 from cloudburst.core.naming import task_group
 from cloudburst.core.pricing import bundled_price_table
 from cloudburst.models.job import Architecture, Capacity
-from tests.integration.client.conftest import BUCKET
+from tests.integration.client.conftest import BUCKET, run_renderer_tasks
 from tests.unit.client.media_files import make_scene_folder
 
 VIDEO = b"\x00\x00\x00\x18ftypisom" + b"v" * 5000
@@ -75,21 +75,8 @@ def test_status_counts_scenes_from_videos_and_records_and_prices_finished_tasks(
 
 def test_running_tasks_of_this_job_are_counted_and_billed_until_now(target: Target, tmp_path: Path) -> None:
     handle = _handle(target, tmp_path, ["s1"])
-    ecs = target.ecs()
-    definition = ecs.register_task_definition(
-        family="renderer",
-        containerDefinitions=[{"name": "renderer", "image": "renderer", "memory": 512}],
-    )["taskDefinition"]["taskDefinitionArn"]
     for group in (task_group(handle.job_id, 0, 0), task_group("other-000000000000", 0, 0)):
-        ecs.run_task(
-            cluster=target.outputs.cluster or "",
-            taskDefinition=definition,
-            group=group,
-            startedBy="AWS Step Functions",
-            launchType="FARGATE",
-            networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}},
-            overrides={"cpu": "2048", "memory": "4096"},
-        )
+        run_renderer_tasks(target, group, startedBy="AWS Step Functions", overrides={"cpu": "2048", "memory": "4096"})
     status = handle.status()
     assert status.tasks_running == 1
     assert status.cost_so_far_usd == 0.0  # ECS has not begun pulling its image: nothing is billed yet
@@ -179,17 +166,7 @@ def test_a_job_that_ended_without_a_report_says_there_will_be_none(target: Targe
 def test_a_task_that_stopped_before_its_record_is_still_counted(target: Target, tmp_path: Path) -> None:
     handle = _handle(target, tmp_path, ["s1"])
     ecs = target.ecs()
-    definition = ecs.register_task_definition(
-        family="renderer", containerDefinitions=[{"name": "renderer", "image": "renderer", "memory": 512}]
-    )["taskDefinition"]["taskDefinitionArn"]
-    arn = ecs.run_task(
-        cluster=target.outputs.cluster or "",
-        taskDefinition=definition,
-        group=task_group(handle.job_id, 0, 0),
-        startedBy="AWS Step Functions",
-        launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}},
-    )["tasks"][0]["taskArn"]
+    (arn,) = run_renderer_tasks(target, task_group(handle.job_id, 0, 0), startedBy="AWS Step Functions")
     assert handle.status().tasks_running == 1
     ecs.stop_task(cluster=target.outputs.cluster or "", task=arn, reason="batch released")
     ecs.describe_tasks(cluster=target.outputs.cluster or "", tasks=[arn])  # moto moves it on when described

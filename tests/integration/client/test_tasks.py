@@ -10,24 +10,12 @@ from cloudburst.client.submit import submit
 from cloudburst.client.targets import Target
 from cloudburst.client.tasks import list_cloudburst_tasks, stop_cloudburst_tasks
 from cloudburst.core.naming import task_group
+from tests.integration.client.conftest import run_renderer_tasks
 from tests.unit.client.media_files import make_scene_folder
 
 
 def _run(target: Target, group: str, *, ours: bool = True, count: int = 1) -> list[str]:
-    ecs = target.ecs()
-    definition = ecs.register_task_definition(
-        family="renderer", containerDefinitions=[{"name": "renderer", "image": "renderer", "memory": 512}]
-    )["taskDefinition"]["taskDefinitionArn"]
-    tasks = ecs.run_task(
-        cluster=target.outputs.cluster or "",
-        taskDefinition=definition,
-        group=group,
-        count=count,
-        launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"]}},
-        tags=[{"key": "CreatedBy", "value": "cloudburst" if ours else "someone-else"}],
-    )["tasks"]
-    return [task["taskArn"] for task in tasks]
+    return run_renderer_tasks(target, group, count=count, tags={"CreatedBy": "cloudburst" if ours else "someone-else"})
 
 
 def test_only_cloudburst_tasks_are_listed_across_pages(target: Target) -> None:
