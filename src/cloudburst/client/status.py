@@ -15,6 +15,7 @@ from typing import Any
 
 from cloudburst.client.downloads import RemoteVideo
 from cloudburst.models.records import BatchRecord, SceneStatus
+from cloudburst.pipeline.job_document import listed_problems
 
 
 class ExecutionState(StrEnum):
@@ -88,7 +89,7 @@ class JobStatus:
         """The problems PlanJob listed (one `- <field>: <why>` line each in the cause)."""
         if not self.refused or not self.cause:
             return []
-        return [line[2:].strip() for line in self.cause.splitlines() if line.startswith("- ")]
+        return listed_problems(self.cause)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (what `cloudburst status --json` prints)."""

@@ -35,14 +35,25 @@ class S3Ref:
         return self.key.rsplit("/", 1)[0] + "/" if "/" in self.key else ""
 
 
+PROBLEM_PREFIX = "- "
+"""How an InvalidJob message lists its problems, one per line after its heading."""
+
+
 def invalid(problems: list[str], heading: str = "The job is invalid") -> InvalidJob:
     """One InvalidJob naming every problem (the first 20, then how many more)."""
     shown = problems[:MAX_LISTED_PROBLEMS]
     more = len(problems) - len(shown)
-    lines = [f"{heading} ({len(problems)} problem{'s' if len(problems) != 1 else ''}):", *(f"- {p}" for p in shown)]
+    heading_line = f"{heading} ({len(problems)} problem{'s' if len(problems) != 1 else ''}):"
+    lines = [heading_line, *(f"{PROBLEM_PREFIX}{p}" for p in shown)]
     if more:
-        lines.append(f"- ... and {more} more")
+        lines.append(f"{PROBLEM_PREFIX}... and {more} more")
     return InvalidJob("\n".join(lines))
+
+
+def listed_problems(message: str) -> list[str]:
+    """The problems an `invalid` message lists, one per line (what a client shows of a refused job)."""
+    lines = message.splitlines()
+    return [line.removeprefix(PROBLEM_PREFIX).strip() for line in lines if line.startswith(PROBLEM_PREFIX)]
 
 
 def job_reference(execution_input: Any, bucket: str) -> S3Ref | None:

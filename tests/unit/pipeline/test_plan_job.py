@@ -13,6 +13,7 @@ from cloudburst.aws import s3 as s3_helpers
 from cloudburst.models.job import Architecture
 from cloudburst.pipeline import input_checks
 from cloudburst.pipeline.errors import InvalidJob
+from cloudburst.pipeline.job_document import invalid, listed_problems
 from cloudburst.pipeline.plan_job import PlanSettings, plan_job
 from tests.unit.pipeline.support import BUCKET, SRT_BYTES, png_bytes, wav_bytes
 
@@ -249,3 +250,11 @@ def test_the_stack_start_timeout_reaches_every_batch_and_its_lifetime(media: S3C
     pairs = zip(quick_items, slow_items, strict=True)
     lifetimes = [(int(a["max_lifetime"]), int(b["max_lifetime"])) for a, b in pairs]
     assert all(long - short == 1800 - 60 for short, long in lifetimes)
+
+
+def test_the_problems_of_a_refusal_read_back_from_its_message() -> None:
+    problems = ["scenes[0].audio: s3://b/a.wav does not exist", "name: - starts with a dash"]
+    assert listed_problems(invalid(problems).message) == problems
+    many = listed_problems(invalid([f"scenes[{i}].name: bad" for i in range(25)]).message)
+    assert many[0] == "scenes[0].name: bad"
+    assert many[-1] == "... and 5 more"
