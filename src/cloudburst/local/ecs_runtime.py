@@ -369,6 +369,10 @@ class LocalEcsRuntime:
         exited_at = time.time()
         exit_code = process.exit_code()
         with self._lock:
+            if task.last_status == "PENDING":
+                # It exited before the readiness poll saw its port, but its container did start (ECS gives any
+                # container that ran and exited a startedAt); without one, a .sync result would lack StartedAt.
+                task.started_at = task.pull_stopped_at
             stopped = _from_epoch(exited_at)
             task.stopping_at = getattr(task, "stopping_at", None) or stopped
             task.execution_stopped_at = stopped

@@ -213,6 +213,16 @@ def test_a_sync_state_that_times_out_stops_its_task(engine_cloud: LocalCloud) ->
     assert stopped["tasks"][0]["stopCode"] == "UserInitiated"  # Step Functions' best-effort StopTask
 
 
+def test_a_task_that_exits_before_it_listens_still_reports_when_it_started(engine_cloud: LocalCloud) -> None:
+    # Its container ran (ECS gives it a startedAt) although no port ever answered; the .sync result must
+    # carry StartedAt, or a ResultSelector that reads it fails the state.
+    result = run(engine_cloud, "RunTaskStateMachineArn", run_task_input(engine_cloud, {"EXIT_BEFORE_LISTENING": "1"}))
+    assert result.succeeded, explain(engine_cloud, result)
+    task = result.output
+    assert task["exit_code"] == 0
+    assert task["pull_stopped_at"] <= task["started_at"] <= task["stopped_at"]
+
+
 def test_a_capacity_failure_is_retried_by_the_state_machine(engine_cloud: LocalCloud) -> None:
     engine_cloud.faults.fail_run_task(times=1)
     result = run(engine_cloud, "RunTaskStateMachineArn", run_task_input(engine_cloud, {"EXIT_AFTER_SECONDS": "0.1"}))
