@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import os
 import threading
 
@@ -51,3 +52,14 @@ def test_a_closed_reader_is_a_broken_pipe() -> None:
 def test_frames_in_flight_covers_what_the_pipe_can_hold() -> None:
     assert frames_in_flight(1 << 20, 3_110_400) == 2  # 1080p: the previous frame may still be read
     assert frames_in_flight(1 << 20, 86_400) == 14  # 320x180: a dozen fit in the pipe
+
+
+def test_page_buffers_start_on_a_page_and_share_none() -> None:
+    first, second = pipeio.page_buffer(86_400), pipeio.page_buffer(100)
+    page = mmap.PAGESIZE
+    for buffer in (first, second):
+        assert buffer.ctypes.data % page == 0
+        assert buffer.flags.writeable
+    assert first.size == 86_400
+    first_pages = range(first.ctypes.data // page, (first.ctypes.data + first.size - 1) // page + 1)
+    assert second.ctypes.data // page not in first_pages

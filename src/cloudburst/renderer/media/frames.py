@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from cloudburst.renderer.media.colour import U8, Nv12, rgb_to_nv12
+from cloudburst.renderer.media.pipeio import page_buffer
 from cloudburst.renderer.media.sampling import AxisCut, FrameCut
 
 WARP_FLAGS = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
@@ -42,7 +43,7 @@ class FrameBuffer:
     """One NV12 frame in a single contiguous buffer (what is written to the encoder), with plane views."""
 
     def __init__(self, width: int, height: int) -> None:
-        self.data = np.empty(width * height * 3 // 2, dtype=np.uint8)
+        self.data = page_buffer(width * height * 3 // 2)  # it may be spliced to the encoder (see `pipeio`)
         self.y = self.data[: width * height].reshape(height, width)
         self.uv = self.data[width * height :].reshape(height // 2, width // 2, 2)
 
@@ -64,7 +65,7 @@ class FrameSlot:
         size = int(np.prod(shape))
         flat = self._flat.get(len(shape))
         if flat is None or flat.size < size:
-            flat = self._flat[len(shape)] = np.empty(size + size // 8, dtype=np.uint8)
+            flat = self._flat[len(shape)] = page_buffer(size + size // 8)
         return flat[:size].reshape(shape)
 
 

@@ -7,8 +7,11 @@ about a third of the CPU of copy + write (ffmpeg copies out of the pipe either w
 
 The price is that a frame's memory must stay untouched until ffmpeg has read it. Since the pipe is FIFO and
 holds at most `capacity` bytes, once the k-th frame after it has been spliced completely, a frame has been
-read; `frames_in_flight` says how many frames to wait. Where vmsplice is unavailable (another OS, or a
-seccomp profile that refuses it), frames are copied and written as usual.
+read; `frames_in_flight` says how many frames to wait. And a frame must own its pages: small contiguous
+frames kept in ordinary heap memory, several to a page, were seen to reach the encoder altered (one render
+in two) although none was rewritten before that wait was over; in `page_buffer`s they never were. Where
+vmsplice is unavailable (another OS, or a seccomp profile that refuses it), frames are copied and written
+as usual.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import ctypes
 import errno
 import fcntl
 import math
+import mmap
 import os
 import sys
 from collections.abc import Callable
@@ -47,6 +51,12 @@ def _load_vmsplice() -> Splice | None:
 
 
 _VMSPLICE = _load_vmsplice()
+
+
+def page_buffer(size: int) -> np.ndarray:
+    """`size` writable bytes in pages of their own (an anonymous mapping): memory a spliced frame may live in."""
+    pages = max(1, math.ceil(size / mmap.PAGESIZE))
+    return np.frombuffer(mmap.mmap(-1, pages * mmap.PAGESIZE), dtype=np.uint8)[:size]
 
 
 def pipe_capacity(fd: int) -> int:
