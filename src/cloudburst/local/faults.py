@@ -18,10 +18,9 @@ from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
 
-import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.compat import HTTPHeaders
 
+from cloudburst.local.botocore_answers import answer_response, install_answer, uninstall_answer
 from cloudburst.local.ecs_runtime import EcsFaults
 
 LAMBDA_THROTTLED: Final = "Rate Exceeded."
@@ -90,13 +89,10 @@ class S3Faults:
             self._rules[rule] = self._rules.get(rule, 0) + times
 
     def install(self) -> None:
-        entry = (S3_SEND_EVENT, self)
-        if entry not in botocore.handlers.BUILTIN_HANDLERS:
-            botocore.handlers.BUILTIN_HANDLERS.insert(0, entry)
+        install_answer(S3_SEND_EVENT, self)
 
     def uninstall(self) -> None:
-        while (S3_SEND_EVENT, self) in botocore.handlers.BUILTIN_HANDLERS:
-            botocore.handlers.BUILTIN_HANDLERS.remove((S3_SEND_EVENT, self))
+        uninstall_answer(S3_SEND_EVENT, self)
 
     def __call__(self, request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse | None:
         if not self._rules:  # every S3 call of the run passes here; almost none has a fault waiting
@@ -117,24 +113,7 @@ def _s3_error(request: AWSPreparedRequest, rule: _S3Rule) -> AWSResponse:
         f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{escape(rule.code)}</Code>"
         f"<Message>injected by the local cloud: {escape(rule.code)}</Message><RequestId>local</RequestId></Error>"
     ).encode()
-    headers = HTTPHeaders()
-    headers["Content-Type"] = "application/xml"
-    headers["Content-Length"] = str(len(body))
-    return AWSResponse(request.url, rule.status, headers, _Body(body))
-
-
-class _Body:
-    """The raw body botocore reads an error response from."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Any:
-        yield self._data
-
-    def read(self, *_: Any) -> bytes:
-        data, self._data = self._data, b""
-        return data
+    return answer_response(request, rule.status, body, {"Content-Type": "application/xml"})
 
 
 class LocalFaults:

@@ -20,17 +20,15 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from io import BytesIO
 from typing import Any, Final, TextIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.compat import HTTPHeaders
 
 from cloudburst.local.aws_env import LOCAL_ACCOUNT_ID, LOCAL_REGION
+from cloudburst.local.botocore_answers import answer_response, install_answer, uninstall_answer
 from cloudburst.local.lambda_output import routed_to
 
 INVOKE_EVENT: Final = "before-send.lambda.Invoke"
@@ -102,16 +100,6 @@ class _HandlerRun:
                 self.error = exc
 
 
-class _Body(BytesIO):
-    """The raw body botocore reads a response from (it calls `stream()`)."""
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        chunk = self.read()
-        while chunk:
-            yield chunk
-            chunk = self.read()
-
-
 def function_name_from_url(url: str) -> str:
     """The function's name in an Invoke URL, whether it was called by name, ARN, partial ARN or with a
     qualifier: `/2015-03-31/functions/{FunctionName}/invocations`."""
@@ -174,13 +162,10 @@ class LambdaDispatcher:
     # -- installation --------------------------------------------------------------------------------------
     def install(self) -> None:
         """Answer Invoke on every botocore session created from now on."""
-        entry = (INVOKE_EVENT, self)
-        if entry not in botocore.handlers.BUILTIN_HANDLERS:
-            botocore.handlers.BUILTIN_HANDLERS.insert(0, entry)
+        install_answer(INVOKE_EVENT, self)
 
     def uninstall(self) -> None:
-        while (INVOKE_EVENT, self) in botocore.handlers.BUILTIN_HANDLERS:
-            botocore.handlers.BUILTIN_HANDLERS.remove((INVOKE_EVENT, self))
+        uninstall_answer(INVOKE_EVENT, self)
         for thread in self._async_threads:
             thread.join(timeout=30)
 
@@ -272,21 +257,16 @@ class LambdaDispatcher:
     # -- HTTP responses ------------------------------------------------------------------------------------
     @staticmethod
     def _response(request: AWSPreparedRequest, outcome: _Outcome) -> AWSResponse:
-        headers = HTTPHeaders()
-        headers["Content-Type"] = "application/json"
-        headers["X-Amz-Executed-Version"] = "$LATEST"
-        headers["x-amzn-RequestId"] = str(uuid.uuid4())
-        headers["Content-Length"] = str(len(outcome.payload))
-        for name, value in outcome.headers.items():
-            headers[name] = value
-        return AWSResponse(request.url, outcome.status, headers, _Body(outcome.payload))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Amz-Executed-Version": "$LATEST",
+            "x-amzn-RequestId": str(uuid.uuid4()),
+            **outcome.headers,
+        }
+        return answer_response(request, outcome.status, outcome.payload, headers)
 
     @staticmethod
     def _error_response(request: AWSPreparedRequest, status: int, code: str, message: str) -> AWSResponse:
         body = json.dumps({"Type": "User" if status < 500 else "Service", "message": message}).encode()
-        headers = HTTPHeaders()
-        headers["Content-Type"] = "application/json"
-        headers["x-amzn-ErrorType"] = code
-        headers["x-amzn-RequestId"] = str(uuid.uuid4())
-        headers["Content-Length"] = str(len(body))
-        return AWSResponse(request.url, status, headers, _Body(body))
+        headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": str(uuid.uuid4())}
+        return answer_response(request, status, body, headers)
