@@ -2,9 +2,10 @@
 
 A producer thread makes frame n+1 (resize, overlays) while the main thread hands frame n to ffmpeg's stdin;
 OpenCV and the pipe writes both release the GIL, so the two overlap with each other and with x264's own
-threads. Frames go into the pipe without a copy (`pipeio`): each lives in its own slot of resize buffers,
-which is reused only once ffmpeg has read it. The pipe is enlarged to cut context switches, and ffmpeg does no
-conversion or filtering at all: what it receives is exactly what x264 wants.
+threads. Frames go into the pipe without a copy (`pipeio`): each is made in its own slot, laid out as the pipe reads it
+(`frames.WireLayout`), which is reused only once ffmpeg has read it. The pipe is enlarged to cut context
+switches, and ffmpeg does no conversion or filtering beyond a crop that only moves pointers: what it receives
+is exactly what x264 wants.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from pathlib import Path
 
 from cloudburst.models.render_options import QualityOptions
 from cloudburst.renderer.media.audio import aac_output_args, file_url, safe_input_args
-from cloudburst.renderer.media.colour import Nv12
 from cloudburst.renderer.media.encoder import MP4_OUTPUT, x264_args
-from cloudburst.renderer.media.frames import BasePicture, FrameMaker, FrameSlot
+from cloudburst.renderer.media.frames import BasePicture, Frame, FrameMaker, FrameSlot, WireLayout
 from cloudburst.renderer.media.inputs import SniffedInput
 from cloudburst.renderer.media.overlay import Overlay
 from cloudburst.renderer.media.pipeio import FrameWriter, frames_in_flight, pipe_capacity
@@ -48,7 +48,7 @@ class _Producer:
         self._maker = maker
         self._work = zip(cuts, overlays, strict=False)
         self._free: queue.Queue[FrameSlot | None] = queue.Queue()
-        self._ready: queue.Queue[tuple[FrameSlot, Nv12] | BaseException | None] = queue.Queue()
+        self._ready: queue.Queue[tuple[FrameSlot, Frame] | BaseException | None] = queue.Queue()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="frame-producer", daemon=True)
 
@@ -57,7 +57,7 @@ class _Producer:
             self._free.put(slot)
         self._thread.start()
 
-    def next_frame(self) -> tuple[FrameSlot, Nv12] | None:
+    def next_frame(self) -> tuple[FrameSlot, Frame] | None:
         """The next frame and its slot, or None after the last; re-raises what stopped the producer."""
         item = self._ready.get()
         if isinstance(item, BaseException):
@@ -79,10 +79,11 @@ class _Producer:
                 slot = self._free.get()
                 if slot is None or self._stopping.is_set():
                     raise _Stop
-                picture = self._maker.render(cut, slot)
+                frame = self._maker.render(cut, slot)
+                picture = frame.picture
                 for overlay in overlays:
                     overlay.apply(picture.y, picture.uv)
-                self._ready.put((slot, picture))
+                self._ready.put((slot, frame))
             self._ready.put(None)
         except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread, which re-raises it
             self._ready.put(exc)
@@ -94,8 +95,7 @@ def encode_moving(
     overlays_for_frames: Iterator[list[Overlay]],
     *,
     audio: SniffedInput,
-    width: int,
-    height: int,
+    layout: WireLayout,
     fps: int,
     quality: QualityOptions,
     threads: int,
@@ -108,12 +108,15 @@ def encode_moving(
     `overlays_for_frames` yields, per frame, the overlays to blend (watermark, current subtitle state). The
     audio is read with the same safety options as everywhere (forced demuxer, `file` only) and encoded to AAC
     by this same ffmpeg: it costs about 1% of the video's CPU, and saves a separate encode and a final mux.
+    Frames arrive `layout.stride` pixels wide and ffmpeg's crop keeps the left `layout.width` (see `WireLayout`).
     """
     assert audio.format.demuxer is not None
     args = [
-        "-f", "rawvideo", "-pix_fmt", "nv12", "-s", f"{width}x{height}", "-framerate", str(fps), "-i", "pipe:0",
+        "-f", "rawvideo", "-pix_fmt", "nv12", "-s", f"{layout.stride}x{layout.height}", "-framerate", str(fps),
+        "-i", "pipe:0",
         *safe_input_args(audio.path, audio.format.demuxer),
         "-map", "0:v", "-map", "1:a:0", "-map_metadata", "-1",
+        "-vf", f"crop={layout.width}:{layout.height}:0:0",
         *x264_args(quality, threads, input_pix_fmt="nv12"),
         *aac_output_args(quality.audio_bitrate_kbps),
         *MP4_OUTPUT, "-y", file_url(target),
@@ -123,8 +126,8 @@ def encode_moving(
         fd = proc.stdin.fileno()  # written directly (the buffered wrapper is never used)
         _enlarge_pipe(fd)
         writer = FrameWriter(fd)
-        lag = frames_in_flight(pipe_capacity(fd), width * height * 3 // 2) if writer.zero_copy else 0
-        producer.start([FrameSlot(width, height) for _ in range(lag + BUFFERS)])
+        lag = frames_in_flight(pipe_capacity(fd), layout.frame_bytes) if writer.zero_copy else 0
+        producer.start([FrameSlot(layout) for _ in range(lag + BUFFERS)])
         if on_frame is not None:
             on_frame(0)  # the encoder is running
         try:
@@ -147,9 +150,9 @@ def _feed(
     written = 0
     while (item := producer.next_frame()) is not None:
         proc.raise_if_cancelled()
-        slot, picture = item
+        slot, frame = item
         try:
-            writer.write(picture)
+            writer.write(frame.wire)
         except BrokenPipeError:
             proc.wait()  # ffmpeg died: raises with its message
             raise

@@ -35,7 +35,7 @@ from cloudburst.renderer.media.audio import encode_audio, measure_audio
 from cloudburst.renderer.media.canvas import compose_canvas
 from cloudburst.renderer.media.colour import Nv12, rgb_to_nv12
 from cloudburst.renderer.media.cpus import container_cpus
-from cloudburst.renderer.media.frames import BasePicture, make_base
+from cloudburst.renderer.media.frames import BasePicture, WireLayout, make_base
 from cloudburst.renderer.media.held import Hold, coding_plan, encode_held, mux_held
 from cloudburst.renderer.media.image import load_image
 from cloudburst.renderer.media.inputs import SniffedScene, sniff_scene
@@ -310,6 +310,7 @@ def _render_moving(
     views = _views(scene.effect, options, scene.seed, (width, height), scene.frames)
     cut_stats = CutStats()
     cuts = (cut_stats.add(plan_cut(view, width, height, base.width, base.height)) for view in views)
+    min_scale = min(base.width / width, base.height / height) / max(view.zoom for view in views)
     step = max(1, scene.frames // 100)
 
     def progress(written: int) -> None:  # 0 once the encoder runs, then every 1% of the frames
@@ -321,8 +322,7 @@ def _render_moving(
         cuts,
         overlays.per_frame(),
         audio=scene.sniffed.audio,
-        width=width,
-        height=height,
+        layout=WireLayout.for_scales(width, height, min_scale),
         fps=options.fps,
         quality=options.quality,
         threads=container_cpus(),

@@ -112,6 +112,15 @@ def solve_axis(a: float, b: float, out_len: int, extra: int = EXTRA) -> AxisCut:
     return best
 
 
+def resized_length(out_len: int, min_scale: float, extra: int = EXTRA) -> int:
+    """The most samples `cv2.resize` returns along an axis for any cut `solve_axis` makes with a scale of at
+    least `min_scale`: the frame buffers are laid out for it before the first frame is made.
+
+    A region holds at most (skip + out_len)*a + 0.5a + 2.5 samples (see `solve_axis`), and the resize returns
+    round(region / a) of them, so at most extra + out_len + 1 + 2.5/a."""
+    return out_len + extra + 1 + math.ceil(2.5 / min_scale)
+
+
 def margin(max_scale: float, extra: int = EXTRA) -> int:
     """Replicated border, in luma samples, that any region of `solve_axis` stays within, for luma and for
     chroma (whose regions are `extra` chroma samples, twice as wide in luma terms)."""
