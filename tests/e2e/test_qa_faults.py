@@ -34,12 +34,26 @@ from tests.e2e.jobs import (
     timestamp,
     wait_until,
 )
+from tests.unit.pipeline.stack import all_states, asl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).parents[2]
 START_TIMEOUT_S = 8
 """The stack's RendererStartTimeoutSeconds here: a renderer that never answers fails its batch this soon."""
+
+
+def _longest_run_task_retries_s() -> float:
+    """The most the state machine's RunTask retries can wait in all (every jittered delay at its maximum)."""
+    retry = all_states(asl()["States"])["RunRenderer"]["Retry"][0]
+    delays = (retry["IntervalSeconds"] * retry["BackoffRate"] ** attempt for attempt in range(retry["MaxAttempts"]))
+    return float(sum(min(delay, retry.get("MaxDelaySeconds", math.inf)) for delay in delays))
+
+
+TIME_SCALE = START_TIMEOUT_S / 3 / _longest_run_task_retries_s()
+"""Retry intervals and Wait states are compressed so that RunTask's retries, at their longest, end well within
+the start timeout, as they do on AWS with the stack's defaults (at most 135 s of retries against 600 s): a
+launch that keeps failing must be reported as such, not as a renderer that never started."""
 ONE_SCENE_PER_TASK = {"batching": {"strategy": "count", "scenes_per_task": 1, "max_parallel_tasks": 2}}
 ONE_TASK_AT_A_TIME = {"batching": {"strategy": "count", "scenes_per_task": 1, "max_parallel_tasks": 1}}
 
@@ -59,7 +73,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory, queue: Path) -> Iterator[Loc
     with LocalCloud(
         template=REPO / "template.yaml",
         run_dir=tmp_path_factory.mktemp("faults-run"),
-        time_scale=0.1,
+        time_scale=TIME_SCALE,
         task_commands=dict.fromkeys(RENDERER_TASK_DEFINITIONS, faulty),
         parameters={"RendererStartTimeoutSeconds": START_TIMEOUT_S},
     ) as running:
