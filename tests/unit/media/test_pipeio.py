@@ -1,10 +1,13 @@
-"""The zero-copy frame writer: planes (strided or not) reach the pipe in order, whole, with or without vmsplice."""
+"""The zero-copy frame writer: planes reach the pipe in order and whole, with or without vmsplice."""
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import mmap
 import os
 import threading
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -19,29 +22,61 @@ def _read_all(fd: int, into: bytearray) -> None:
         into += chunk
 
 
-@pytest.mark.parametrize("zero_copy", [True, False])
-@pytest.mark.parametrize("strided", [True, False])
-def test_planes_arrive_in_order_and_whole(zero_copy: bool, strided: bool) -> None:
-    rng = np.random.default_rng(0)
-    big_y = rng.integers(0, 255, (40, 70), dtype=np.uint8)
-    big_uv = rng.integers(0, 255, (22, 40, 2), dtype=np.uint8)
-    if strided:
-        frames = [Nv12(big_y[i : i + 32, i + 1 : i + 65], big_uv[i : i + 16, 3:35]) for i in range(5)]
-    else:  # as `frames.WireLayout` makes them: each plane one run of memory
-        frames = [Nv12(big_y[i : i + 32], big_uv[i : i + 16]) for i in range(5)]
+def _send(frames: list[Nv12], writer_for: Callable[[int], FrameWriter]) -> tuple[bytes, FrameWriter]:
     read_end, write_end = os.pipe()
     received = bytearray()
     reader = threading.Thread(target=_read_all, args=(read_end, received))
     reader.start()
-    writer = FrameWriter(write_end, zero_copy=zero_copy)
-    for frame in frames:
-        writer.write(frame)
-    os.close(write_end)
-    reader.join()
-    os.close(read_end)
-    expected = b"".join(frame.y.tobytes() + frame.uv.tobytes() for frame in frames)
-    assert bytes(received) == expected
+    writer = writer_for(write_end)
+    try:
+        for frame in frames:
+            writer.write(frame)
+    finally:
+        os.close(write_end)
+        reader.join()
+        os.close(read_end)
+    return bytes(received), writer
+
+
+def _frames() -> list[Nv12]:
+    """Planes that are each one run of memory, as `frames.WireLayout` makes them, larger than a default pipe
+    (64 KiB), so the kernel takes them in parts."""
+    rng = np.random.default_rng(0)
+    y = pipeio.page_buffer(200 * 1000)
+    y[:] = rng.integers(0, 255, y.size, dtype=np.uint8)
+    uv = pipeio.page_buffer(100 * 1000)
+    uv[:] = rng.integers(0, 255, uv.size, dtype=np.uint8)
+    return [
+        Nv12(y[i * 1000 : (i + 150) * 1000].reshape(150, 1000), uv[i * 1000 : (i + 75) * 1000].reshape(75, 500, 2))
+        for i in range(5)
+    ]
+
+
+@pytest.mark.parametrize("zero_copy", [True, False])
+def test_planes_arrive_in_order_and_whole(zero_copy: bool) -> None:
+    frames = _frames()
+    received, writer = _send(frames, lambda fd: FrameWriter(fd, zero_copy=zero_copy))
+    assert received == b"".join(frame.y.tobytes() + frame.uv.tobytes() for frame in frames)
     assert writer.zero_copy == (zero_copy and pipeio._VMSPLICE is not None)
+
+
+def test_where_vmsplice_is_refused_frames_are_written_instead(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(_fd: int, _vectors: int, _count: int, _flags: int) -> int:
+        ctypes.set_errno(errno.EPERM)  # what a seccomp profile that forbids the call answers
+        return -1
+
+    monkeypatch.setattr(pipeio, "_VMSPLICE", refused)
+    frames = _frames()
+    received, writer = _send(frames, FrameWriter)
+    assert received == b"".join(frame.y.tobytes() + frame.uv.tobytes() for frame in frames)
+    assert not writer.zero_copy
+
+
+def test_a_strided_plane_is_refused_before_anything_is_sent() -> None:
+    strided = np.zeros((4, 10), dtype=np.uint8)[:, :8]
+    frame = Nv12(strided, np.zeros((2, 4, 2), dtype=np.uint8))
+    with pytest.raises(ValueError, match="the y plane must be one run of memory"):
+        _send([frame], FrameWriter)
 
 
 def test_a_closed_reader_is_a_broken_pipe() -> None:

@@ -1,17 +1,16 @@
 """Handing frames to the encoder's pipe without copying them: `vmsplice(2)` where Linux allows it.
 
 A 1080p NV12 frame is 3 MB. Written with `write(2)` it is copied into freshly allocated pipe pages. `vmsplice`
-instead hands the kernel references to our own pages, straight from the memory the frame was made in (one
-iovec per contiguous plane, as `frames.WireLayout` lays frames out, or one per row of a strided plane, which
-costs a pipe buffer per row). ffmpeg copies out of the pipe either way.
+instead hands the kernel references to our own pages, straight from the memory the frame was made in, one
+iovec per plane (`frames.WireLayout` makes each plane one run of memory; a strided view would cost a pipe
+buffer per row, and as much again for the reader). ffmpeg copies out of the pipe either way.
 
 The price is that a frame's memory must stay untouched until ffmpeg has read it. Since the pipe is FIFO and
 holds at most `capacity` bytes, once the k-th frame after it has been spliced completely, a frame has been
 read; `frames_in_flight` says how many frames to wait. And a frame must own its pages: small contiguous
 frames kept in ordinary heap memory, several to a page, were seen to reach the encoder altered (one render
 in two) although none was rewritten before that wait was over; in `page_buffer`s they never were. Where
-vmsplice is unavailable (another OS, or a seccomp profile that refuses it), frames are copied and written
-as usual.
+vmsplice is unavailable (another OS, or a seccomp profile that refuses it), frames are written as usual.
 """
 
 from __future__ import annotations
@@ -30,8 +29,6 @@ import numpy as np
 from cloudburst.renderer.media.colour import Nv12
 
 F_GETPIPE_SZ = 1032
-IOV_MAX = 1024
-IOVEC = np.dtype([("base", np.uintp), ("length", np.uintp)])
 
 
 Splice = Callable[[int, int, int, int], int]
@@ -72,85 +69,66 @@ def frames_in_flight(capacity: int, frame_bytes: int) -> int:
 
 
 class FrameWriter:
-    """Writes NV12 frames (planes may be strided views) to a pipe; zero-copy when it can be."""
+    """Writes NV12 frames to a pipe, zero-copy when it can be. Each plane must be one run of memory (as
+    `frames.WireLayout` makes them): a plane is then one iovec, whole pages in the pipe."""
 
     def __init__(self, fd: int, *, zero_copy: bool = True) -> None:
         self._fd = fd
         self._splice = _VMSPLICE if zero_copy else None
-        self._first = True
-        self._staging: np.ndarray | None = None
+        self._spliced_before = False
 
     @property
     def zero_copy(self) -> bool:
         return self._splice is not None
 
     def write(self, picture: Nv12) -> None:
+        planes = [_flat(picture.y, "y"), _flat(picture.uv, "uv")]
         if self._splice is not None:
-            first, self._first = self._first, False
             try:
-                self._splice_all(_row_vectors(picture.y))
-            except OSError as exc:
-                if not first or exc.errno not in (errno.ENOSYS, errno.EPERM, errno.EINVAL):
-                    raise
-                self._splice = None  # refused from the very first call: nothing was written, copy from now on
-            else:
-                self._splice_all(_row_vectors(picture.uv))
+                self._splice_all(planes)
                 return
-        self._copy_and_write(picture)
+            except _Refused:
+                self._splice = None  # refused at the very first call: nothing was written, copy from now on
+        for plane in planes:
+            data, written = plane.data, 0
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
 
-    def _splice_all(self, vectors: np.ndarray) -> None:
+    def _splice_all(self, planes: list[np.ndarray]) -> None:
         assert self._splice is not None
-        index = 0
-        while index < len(vectors):
-            batch = vectors[index : index + IOV_MAX]
-            spliced = self._splice(self._fd, batch.ctypes.data, len(batch), 0)
+        pending = [(int(plane.ctypes.data), int(plane.nbytes)) for plane in planes]
+        while pending:
+            vectors = (_Iovec * len(pending))(*(_Iovec(base, length) for base, length in pending))
+            spliced = self._splice(self._fd, ctypes.addressof(vectors), len(pending), 0)
             if spliced < 0:
                 code = ctypes.get_errno()
                 if code == errno.EINTR:
                     continue
                 if code == errno.EPIPE:
                     raise BrokenPipeError(code, os.strerror(code))
+                if not self._spliced_before and code in (errno.ENOSYS, errno.EPERM, errno.EINVAL):
+                    raise _Refused
                 raise OSError(code, os.strerror(code))
-            while spliced > 0:  # advance past what the kernel took (it may take part of a row)
-                length = int(vectors["length"][index])
+            self._spliced_before = True
+            while spliced > 0:  # drop what the kernel took (it may take part of a plane)
+                base, length = pending[0]
                 if spliced >= length:
+                    pending.pop(0)
                     spliced -= length
-                    index += 1
                 else:
-                    vectors["base"][index] += spliced
-                    vectors["length"][index] -= spliced
+                    pending[0] = (base + spliced, length - spliced)
                     spliced = 0
 
-    def _copy_and_write(self, picture: Nv12) -> None:
-        if picture.y.flags.c_contiguous and picture.uv.flags.c_contiguous:  # already as the pipe wants it
-            for plane in (picture.y, picture.uv):
-                _write_all(self._fd, plane.reshape(-1).data)
-            return
-        size = picture.y.nbytes + picture.uv.nbytes
-        if self._staging is None or self._staging.size != size:
-            self._staging = np.empty(size, dtype=np.uint8)
-        self._staging[: picture.y.nbytes].reshape(picture.y.shape)[...] = picture.y
-        self._staging[picture.y.nbytes :].reshape(picture.uv.shape)[...] = picture.uv
-        _write_all(self._fd, self._staging.data)
+
+class _Refused(Exception):
+    """vmsplice is refused here (another kernel, or a seccomp profile): frames are copied instead."""
 
 
-def _write_all(fd: int, data: memoryview) -> None:
-    written = 0
-    while written < len(data):
-        written += os.write(fd, data[written:])
+class _Iovec(ctypes.Structure):
+    _fields_ = (("base", ctypes.c_void_p), ("length", ctypes.c_size_t))
 
 
-def _row_vectors(plane: np.ndarray) -> np.ndarray:
-    """An iovec per row of a plane whose rows are contiguous (one for the whole plane if it is)."""
-    row_bytes = plane.shape[1] * plane.itemsize * (plane.shape[2] if plane.ndim == 3 else 1)
-    if plane.flags.c_contiguous:
-        vectors = np.empty(1, dtype=IOVEC)
-        vectors["base"] = plane.ctypes.data
-        vectors["length"] = plane.nbytes
-        return vectors
-    if plane.strides[-1] != plane.itemsize or (plane.ndim == 3 and plane.strides[1] != plane.shape[2]):
-        raise ValueError("rows must be contiguous")
-    vectors = np.empty(plane.shape[0], dtype=IOVEC)
-    vectors["base"] = plane.ctypes.data + np.arange(plane.shape[0], dtype=np.uintp) * np.uintp(plane.strides[0])
-    vectors["length"] = row_bytes
-    return vectors
+def _flat(plane: np.ndarray, name: str) -> np.ndarray:
+    if not plane.flags.c_contiguous:
+        raise ValueError(f"the {name} plane must be one run of memory (see frames.WireLayout)")
+    return plane.reshape(-1)
