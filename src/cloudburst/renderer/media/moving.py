@@ -2,10 +2,10 @@
 
 A producer thread makes frame n+1 (resize, overlays) while the main thread hands frame n to ffmpeg's stdin;
 OpenCV and the pipe writes both release the GIL, so the two overlap with each other and with x264's own
-threads. Frames go into the pipe without a copy (`pipeio`): each is made in its own slot, laid out as the pipe reads it
-(`frames.WireLayout`), which is reused only once ffmpeg has read it. The pipe is enlarged to cut context
-switches, and ffmpeg does no conversion or filtering beyond a crop that only moves pointers: what it receives
-is exactly what x264 wants.
+threads. Frames go into the pipe without a copy (`pipeio`): each is made in its own slot, laid out as the
+pipe reads it (`frames.WireLayout`), and a slot is reused only once ffmpeg has read it. The pipe is enlarged
+to cut context switches, and ffmpeg does no conversion or filtering beyond a crop that only moves pointers:
+what it receives is exactly what x264 wants.
 """
 
 from __future__ import annotations
