@@ -54,6 +54,7 @@ TIME_SCALE = START_TIMEOUT_S / 3 / _longest_run_task_retries_s()
 """Retry intervals and Wait states are compressed so that RunTask's retries, at their longest, end well within
 the start timeout, as they do on AWS with the stack's defaults (at most 135 s of retries against 600 s): a
 launch that keeps failing must be reported as such, not as a renderer that never started."""
+
 ONE_SCENE_PER_TASK = {"batching": {"strategy": "count", "scenes_per_task": 1, "max_parallel_tasks": 2}}
 ONE_TASK_AT_A_TIME = {"batching": {"strategy": "count", "scenes_per_task": 1, "max_parallel_tasks": 1}}
 

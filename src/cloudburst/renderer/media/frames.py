@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from cloudburst.renderer.media.colour import U8, Nv12, rgb_to_nv12
+from cloudburst.renderer.media.colour import U8, Nv12, frame_bytes, rgb_to_nv12
 from cloudburst.renderer.media.pipeio import page_buffer
 from cloudburst.renderer.media.sampling import AxisCut, FrameCut, resized_length
 
@@ -76,7 +76,7 @@ class WireLayout:
 
     @property
     def frame_bytes(self) -> int:
-        return self.stride * self.height * 3 // 2
+        return frame_bytes(self.stride, self.height)
 
 
 @dataclass(frozen=True)

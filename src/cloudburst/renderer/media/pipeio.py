@@ -121,7 +121,7 @@ class FrameWriter:
 
 
 class _Refused(Exception):
-    """vmsplice is refused here (another kernel, or a seccomp profile): frames are copied instead."""
+    """vmsplice is refused here (another kernel, or a seccomp profile): frames are written with write(2) instead."""
 
 
 class _Iovec(ctypes.Structure):
