@@ -121,7 +121,9 @@ def test_a_task_that_exits_zero_reports_what_the_report_bills_from(engine_cloud:
     stamps = [task[name] for name in order]
     assert all(isinstance(stamp, int) for stamp in stamps)  # epoch milliseconds, as Step Functions gives them
     assert stamps == sorted(stamps)
-    assert stamps[-1] - stamps[3] >= 250  # ran about as long as it was asked to
+    # Ran about as long as it was asked to: the process starts after the pull stamp and lives 0.3 s. (Counted
+    # from the pull, not from startedAt, which the readiness poll sets a little late on a busy machine.)
+    assert stamps[-1] - stamps[1] >= 295
 
 
 def _wait_for_running(cloud: LocalCloud, group: str, timeout: float = 20) -> Any:
