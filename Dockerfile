@@ -12,12 +12,18 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
+# A C compiler for the renderer's frame resampler (src/cloudburst/renderer/media/_resample.c); the image's
+# Python brings its headers. Every other dependency ships wheels for x86_64 and aarch64.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY src ./src
-# Every renderer dependency ships wheels for x86_64 and aarch64, so no compiler is needed here either.
 RUN python -m venv /opt/cloudburst \
     && /opt/cloudburst/bin/pip install --no-compile ".[renderer]" \
+    && /opt/cloudburst/bin/python -c "import cloudburst.renderer.media._resample" \
     && /opt/cloudburst/bin/pip uninstall --yes pip setuptools
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -16,7 +16,8 @@ help:  ## List the targets
 system-deps:  ## Install ffmpeg, a CJK font and Node.js where missing
 	@scripts/install-system-deps --with-node
 
-$(STAMP): pyproject.toml
+# setup.py and the C source: the renderer's resampler extension is compiled by this install.
+$(STAMP): pyproject.toml setup.py src/cloudburst/renderer/media/_resample.c
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[all,dev]'

@@ -58,6 +58,7 @@ from cloudburst.renderer.media.binaries import ffmpeg, ffmpeg_version
 from cloudburst.renderer.media.cpus import container_cpus
 from cloudburst.renderer.media.encoder import x264_args
 from cloudburst.renderer.media.render import render_scene
+from cloudburst.renderer.media.resample import resampler
 
 T = TypeVar("T")
 WIDTH, HEIGHT, FPS = 1920, 1080, 30
@@ -124,6 +125,7 @@ def _run(args: argparse.Namespace, work: Path, raw: Path) -> int:
     frames = round(seconds * FPS)
     cpus = container_cpus()
     print(f"{ffmpeg_version()}; {cpus} CPUs; {WIDTH}x{HEIGHT}@{FPS}, {seconds:g} s, {frames} frames")
+    print(f"frames resized by {resampler()}")
     inputs = _make_inputs(work, seconds)
     zoom = RenderOptions(effect=Effect.ZOOM_IN)
     medium = zoom.model_copy(update={"quality": QualityOptions(preset=Preset.MEDIUM)})

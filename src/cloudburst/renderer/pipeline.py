@@ -25,3 +25,11 @@ def ffmpeg_version() -> str:
         return binaries.ffmpeg_version()
     except (RenderError, OSError):
         return "unavailable"
+
+
+def frame_resampler() -> str:
+    """Which bilinear resize makes the moving frames (logged at start: an image whose C extension did not
+    build would still render the same bytes, only more slowly, and this is where that shows)."""
+    from cloudburst.renderer.media import resample  # noqa: PLC0415 - loads OpenCV
+
+    return resample.resampler()
