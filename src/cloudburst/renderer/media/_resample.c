@@ -121,22 +121,28 @@ static void vertical_scalar(const int16_t *r0, const int16_t *r1, int b0, int b1
 
 #if HAVE_AVX2_KERNEL
 __attribute__((target("avx2"))) static void horizontal_avx2(const uint8_t *src, const Plan *plan, int values, int16_t *out) {
+    /* The plan's arrays in locals: the vector stores may alias anything, and would otherwise make the
+     * compiler reload every pointer from the plan at each block. */
+    const int32_t *window = plan->window;
+    const uint8_t *shuffle = plan->shuffle;
+    const int16_t *alpha = plan->alpha;
+    const int blocks = plan->blocks;
     const __m256i zero = _mm256_setzero_si256();
-    for (int block = 0; block < plan->blocks; block++) {
-        __m128i lo = _mm_loadu_si128((const __m128i *)(src + plan->window[2 * block]));
-        __m128i hi = _mm_loadu_si128((const __m128i *)(src + plan->window[2 * block + 1]));
+    for (int block = 0; block < blocks; block++) {
+        __m128i lo = _mm_loadu_si128((const __m128i *)(src + window[2 * block]));
+        __m128i hi = _mm_loadu_si128((const __m128i *)(src + window[2 * block + 1]));
         __m256i bytes = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
         /* 16 (s0, s1) byte pairs; widened, lane 0 holds outputs 0-3 | 4-7 and lane 1 outputs 8-11 | 12-15 */
-        __m256i pairs = _mm256_shuffle_epi8(bytes, _mm256_loadu_si256((const __m256i *)(plan->shuffle + 32 * block)));
+        __m256i pairs = _mm256_shuffle_epi8(bytes, _mm256_loadu_si256((const __m256i *)(shuffle + 32 * block)));
         __m256i first = _mm256_unpacklo_epi8(pairs, zero), second = _mm256_unpackhi_epi8(pairs, zero);
-        const __m256i *weights = (const __m256i *)(plan->alpha + 2 * BLOCK * block);
+        const __m256i *weights = (const __m256i *)(alpha + 2 * BLOCK * block);
         __m256i w0 = _mm256_loadu_si256(weights), w1 = _mm256_loadu_si256(weights + 1);
         __m256i sum0 = _mm256_madd_epi16(first, _mm256_permute2x128_si256(w0, w1, 0x20));
         __m256i sum1 = _mm256_madd_epi16(second, _mm256_permute2x128_si256(w0, w1, 0x31));
         __m256i packed = _mm256_packs_epi32(_mm256_srai_epi32(sum0, 4), _mm256_srai_epi32(sum1, 4));
         _mm256_storeu_si256((__m256i *)(out + BLOCK * block), packed);
     }
-    horizontal_scalar(src, plan, BLOCK * plan->blocks, values, out);
+    horizontal_scalar(src, plan, BLOCK * blocks, values, out);
 }
 
 __attribute__((target("avx2"))) static void vertical_avx2(const int16_t *r0, const int16_t *r1, int b0, int b1, int values, uint8_t *out) {
