@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import os
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol, Self
@@ -58,7 +59,9 @@ class FfmpegProcess:
         on_stdout_line: Callable[[str], None] | None = None,
         on_stdout_chunk: Callable[[bytes], None] | None = None,
         cwd: Path | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
+        """`environment` adds variables to the child's (which otherwise is this process's)."""
         self.label = label
         self._cancel = cancel
         self._tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
@@ -68,6 +71,7 @@ class FfmpegProcess:
             stdout=subprocess.PIPE if (stdout or on_stdout_line or on_stdout_chunk) else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             cwd=cwd,
+            env={**os.environ, **environment} if environment else None,
         )
         self._threads = [threading.Thread(target=self._drain_stderr, daemon=True, name=f"{label}-stderr")]
         if on_stdout_line is not None:
