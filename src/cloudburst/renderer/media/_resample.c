@@ -50,6 +50,7 @@ typedef struct {
     int16_t *beta;    /* per output row: (b0, b1) */
     int32_t *window;  /* per half block: byte offset of its 16-byte source window */
     uint8_t *shuffle; /* per block: 32 shuffle indices (two windows) */
+    int16_t *lanes;   /* per block: its 16 (a0, a1) in the order of the vector pass's lanes */
     int blocks;       /* leading blocks the vector pass can do; the rest of the row is done one by one */
     int16_t *rows[2]; /* the two horizontally resampled source rows the current output row blends */
 } Plan;
@@ -80,19 +81,24 @@ static void plan_columns(Plan *plan, double scale, int src_w, int dst_w, int cn)
             plan->alpha[2 * i + 1] = a1;
         }
     }
-    /* Vector blocks, from the left, while each half block's samples lie within 16 bytes of its first one
-     * and the window stays inside the row (true for any scale the renderer uses but the row's right end). */
+    /* Vector blocks, from the left, while each half block's samples lie within one 16-byte window inside
+     * the row (true for any scale the renderer uses); at the row's right end the window ends with the row. */
     int values = dst_w * cn;
     plan->blocks = 0;
     for (int block = 0; block < values / BLOCK; block++) {
         for (int half = 0; half < 2; half++) {
             int first = block * BLOCK + half * 8, start = plan->xofs[first];
-            if (start + 16 > row_bytes) return;
+            if (start + 16 > row_bytes) start = row_bytes - 16;
+            if (start < 0) return;
             for (int j = 0; j < 8; j++) {
                 int lo = plan->xofs[first + j] - start, hi = plan->xnext[first + j] - start;
                 if (hi > 15) return;
                 plan->shuffle[32 * block + 16 * half + 2 * j] = (uint8_t)lo;
                 plan->shuffle[32 * block + 16 * half + 2 * j + 1] = (uint8_t)hi;
+                /* widened, lane 0 holds outputs 0-3 then 4-7 and lane 1 outputs 8-11 then 12-15 */
+                int slot = 32 * block + (j < 4 ? 0 : 16) + 8 * half + 2 * (j % 4);
+                plan->lanes[slot] = plan->alpha[2 * (first + j)];
+                plan->lanes[slot + 1] = plan->alpha[2 * (first + j) + 1];
             }
             plan->window[2 * block + half] = start;
         }
@@ -125,7 +131,7 @@ __attribute__((target("avx2"))) static void horizontal_avx2(const uint8_t *src, 
      * compiler reload every pointer from the plan at each block. */
     const int32_t *window = plan->window;
     const uint8_t *shuffle = plan->shuffle;
-    const int16_t *alpha = plan->alpha;
+    const int16_t *lanes = plan->lanes;
     const int blocks = plan->blocks;
     const __m256i zero = _mm256_setzero_si256();
     for (int block = 0; block < blocks; block++) {
@@ -135,10 +141,9 @@ __attribute__((target("avx2"))) static void horizontal_avx2(const uint8_t *src, 
         /* 16 (s0, s1) byte pairs; widened, lane 0 holds outputs 0-3 | 4-7 and lane 1 outputs 8-11 | 12-15 */
         __m256i pairs = _mm256_shuffle_epi8(bytes, _mm256_loadu_si256((const __m256i *)(shuffle + 32 * block)));
         __m256i first = _mm256_unpacklo_epi8(pairs, zero), second = _mm256_unpackhi_epi8(pairs, zero);
-        const __m256i *weights = (const __m256i *)(alpha + 2 * BLOCK * block);
-        __m256i w0 = _mm256_loadu_si256(weights), w1 = _mm256_loadu_si256(weights + 1);
-        __m256i sum0 = _mm256_madd_epi16(first, _mm256_permute2x128_si256(w0, w1, 0x20));
-        __m256i sum1 = _mm256_madd_epi16(second, _mm256_permute2x128_si256(w0, w1, 0x31));
+        const __m256i *weights = (const __m256i *)(lanes + 32 * block);
+        __m256i sum0 = _mm256_madd_epi16(first, _mm256_loadu_si256(weights));
+        __m256i sum1 = _mm256_madd_epi16(second, _mm256_loadu_si256(weights + 1));
         __m256i packed = _mm256_packs_epi32(_mm256_srai_epi32(sum0, 4), _mm256_srai_epi32(sum1, 4));
         _mm256_storeu_si256((__m256i *)(out + BLOCK * block), packed);
     }
@@ -261,7 +266,7 @@ static int resize_buffers(Py_buffer *src, Py_buffer *dst, double inv_scale_x, do
     int blocks = values / BLOCK;
     size_t bytes = (size_t)values * (2 * sizeof(int32_t) + 2 * sizeof(int16_t) + 2 * sizeof(int16_t)) +
                    (size_t)dst_h * (sizeof(int32_t) + 2 * sizeof(int16_t)) +
-                   (size_t)blocks * (2 * sizeof(int32_t) + 32);
+                   (size_t)blocks * (2 * sizeof(int32_t) + 32 + 32 * sizeof(int16_t));
     char *memory = malloc(bytes);
     if (memory == NULL) {
         PyErr_NoMemory();
@@ -275,6 +280,7 @@ static int resize_buffers(Py_buffer *src, Py_buffer *dst, double inv_scale_x, do
     TAKE(window, int32_t, 2 * blocks);
     TAKE(yofs, int32_t, dst_h);
     TAKE(alpha, int16_t, 2 * values);
+    TAKE(lanes, int16_t, 32 * blocks);
     TAKE(beta, int16_t, 2 * dst_h);
     TAKE(rows[0], int16_t, values);
     TAKE(rows[1], int16_t, values);
