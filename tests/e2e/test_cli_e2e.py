@@ -108,9 +108,11 @@ def test_render_a_folder_end_to_end_with_videos_arriving_before_the_job_ends(
         assert float(facts["format"]["duration"]) == pytest.approx(AUDIO_SECONDS[video["scene"]], abs=0.25)
         picture = next(stream for stream in facts["streams"] if stream["codec_type"] == "video")
         assert (picture["width"], picture["height"]) == (320, 180)
-    # The short batch ends first: its videos were on disk before the job (held by the long batch) ended.
+    # The short batch ends first: its videos were on disk before the job (held by the long batch) ended. (No
+    # margin is asserted: at 320x180 a scene renders in a fraction of a second, and the margin is the rest
+    # of the long batch plus the report, a few tenths of a second on a fast machine.)
     arrivals = sorted(video["downloaded_at"] for video in videos)
-    assert arrivals[0] < finished["stopped_at"] - 0.5
+    assert arrivals[0] < finished["stopped_at"]
     assert arrivals[0] < arrivals[-1]
 
     (report,) = events(lines, "report")
