@@ -5,10 +5,9 @@ Both give the same bytes (the kernel reproduces OpenCV's fixed-point arithmetic;
 random regions and scales), so which one runs changes the speed of a render, never its output. The kernel
 takes a quarter of OpenCV's CPU time for a 1080p frame at the zoom's scales (0.7 ms against 3.1 ms for luma
 and chroma on one core here), and on two vCPUs the CPU a frame costs is shared with x264
-(docs/render-speed.md).
-OpenCV stays in charge where the kernel is not built (no C compiler at install time) or has no vector code
-for the CPU (arm64: OpenCV's NEON code is then the faster), and for the exact factor of 2 that OpenCV turns
-into an area average.
+(docs/render-speed.md). OpenCV stays in charge where the kernel is not built (no C compiler at install time)
+or has no vector code for the CPU (arm64: OpenCV's NEON code is then the faster), and for the exact factor
+of 2 that OpenCV turns into an area average.
 """
 
 from __future__ import annotations
