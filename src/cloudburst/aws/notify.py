@@ -3,7 +3,9 @@
 The webhook's body is signed with HMAC-SHA256 over `<timestamp>.<body>` using a secret the stack keeps in
 Secrets Manager, so a receiver can check both origin and freshness (the same scheme as Stripe's and
 GitHub's). Only public `https` URLs are called: BuildReport must not become a way to reach addresses inside
-the VPC or on the host.
+the VPC or on the host. The check resolves the host once and the POST connects to the very address it checked
+(TLS still verifies the certificate for the host name), so a DNS answer that changes between the two (DNS
+rebinding) cannot redirect the call to a private address.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import socket
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -60,16 +63,31 @@ def verify(secret: str, timestamp: int, body: bytes, signature: str) -> bool:
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def check_public_https(url: str, resolve: Callable[[str], list[str]] | None = None) -> None:
-    """Refuse anything but https to a host whose addresses are all public."""
+@dataclass(frozen=True)
+class WebhookTarget:
+    """A webhook URL and the address it was checked against, which is where `post_webhook` connects."""
+
+    url: str
+    address: str
+
+
+def check_public_https(url: str, resolve: Callable[[str], list[str]] | None = None) -> WebhookTarget:
+    """Refuse anything but https to a host whose addresses are all public; the target pins one of them."""
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise WebhookRefused(f"notify.webhook_url: {url!r} must be an https:// URL")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError as exc:
+        raise WebhookRefused(f"notify.webhook_url: {url!r} has an invalid port ({exc})") from None
     addresses = (resolve or _resolve)(parts.hostname)
+    if not addresses:
+        raise WebhookRefused(f"notify.webhook_url: {parts.hostname} has no address")
     for address in addresses:
         ip = ipaddress.ip_address(address)
         if not ip.is_global:
             raise WebhookRefused(f"notify.webhook_url: {parts.hostname} resolves to non-public address {address}")
+    return WebhookTarget(url, addresses[0])
 
 
 def _resolve(host: str) -> list[str]:
@@ -80,25 +98,42 @@ def _resolve(host: str) -> list[str]:
 
 
 def post_webhook(
-    url: str,
+    target: WebhookTarget,
     payload: Mapping[str, Any],
     secret: str,
     *,
-    pool: urllib3.PoolManager | None = None,
     now: Callable[[], float] = time.time,
     attempts: int = 3,
+    timeout_s: float = 10.0,
 ) -> int:
-    """POST the signed payload; returns the HTTP status of the last attempt (5xx and network errors retry)."""
+    """POST the signed payload to the target's checked address; returns the HTTP status of the last attempt
+    (5xx and network errors retry, to the same address)."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = int(now())
+    parts = urlsplit(target.url)
+    host = parts.hostname or ""
     headers = {
+        "Host": parts.netloc.rpartition("@")[2],
         "Content-Type": "application/json",
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: sign(secret, timestamp, body),
     }
-    http = pool or urllib3.PoolManager()
     retry = urllib3.Retry(
         total=attempts - 1, backoff_factor=0.5, status_forcelist=(500, 502, 503, 504), allowed_methods=None
     )
-    response = http.request("POST", url, body=body, headers=headers, retries=retry, redirect=False, timeout=10.0)
+    path = parts.path or "/"
+    if parts.query:
+        path += f"?{parts.query}"
+    with _pinned_pool(parts.scheme, target.address, parts.port, host) as pool:
+        response = pool.urlopen(
+            "POST", path, body=body, headers=headers, retries=retry, redirect=False, timeout=timeout_s
+        )
     return int(response.status)
+
+
+def _pinned_pool(scheme: str, address: str, port: int | None, host: str) -> urllib3.HTTPConnectionPool:
+    """A connection pool to `address` that speaks to it as `host`: for https, SNI and certificate checks use
+    the host name (plain http is only for tests against a local receiver)."""
+    if scheme == "https":
+        return urllib3.HTTPSConnectionPool(address, port or 443, server_hostname=host, assert_hostname=host, maxsize=1)
+    return urllib3.HTTPConnectionPool(address, port or 80, maxsize=1)

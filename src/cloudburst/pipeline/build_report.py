@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from cloudburst.aws.notify import WebhookRefused, check_public_https, post_webhook, publish_job_finished
+from cloudburst.aws.notify import (
+    WebhookRefused,
+    WebhookTarget,
+    check_public_https,
+    post_webhook,
+    publish_job_finished,
+)
 from cloudburst.aws.s3 import get_json, list_keys, put_bytes
 from cloudburst.core.pricing import bundled_price_table
 from cloudburst.core.report import build_report as price_job
@@ -57,8 +63,8 @@ class Notifier:
 
     events: EventBridgeClient
     webhook_secret: Callable[[], str]
-    post: Callable[[str, Mapping[str, Any], str], int] = post_webhook
-    check_url: Callable[[str], None] = check_public_https
+    post: Callable[[WebhookTarget, Mapping[str, Any], str], int] = post_webhook
+    check_url: Callable[[str], WebhookTarget] = check_public_https
 
 
 def load_batch_records(s3: S3Client, bucket: str, job_id: str) -> list[BatchRecord]:
@@ -153,8 +159,8 @@ def announce(result: JobOutcome, bucket: str, plan: Mapping[str, Any], notifier:
     if not url:
         return
     try:
-        notifier.check_url(url)
-        status = notifier.post(url, detail, notifier.webhook_secret())
+        target = notifier.check_url(url)
+        status = notifier.post(target, detail, notifier.webhook_secret())
         if status >= 300:
             logger.warning("webhook %s answered %s for job %s", url, status, result.job_id)
     except WebhookRefused as exc:

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from cloudburst.aws.notify import WebhookTarget
 from cloudburst.models.job import Architecture
 from cloudburst.pipeline.build_report import Notifier, build_report
 from cloudburst.pipeline.payloads import BatchItem
@@ -136,14 +137,17 @@ def test_failures_are_named_and_the_webhook_is_signed_and_posted(s3: S3Client) -
     )
     posts: list[tuple[str, Mapping[str, Any], str]] = []
 
-    def post(url: str, payload: Mapping[str, Any], secret: str) -> int:
-        posts.append((url, payload, secret))
+    def post(target: WebhookTarget, payload: Mapping[str, Any], secret: str) -> int:
+        posts.append((target.url, payload, secret))
         return 204
 
     events = Events()
     events.expect_one_event()
     with events.stubber:
-        notifier = Notifier(events.client, lambda: "s3cret", post=post, check_url=lambda _: None)
+        public = "93.184.216.34"
+        notifier = Notifier(
+            events.client, lambda: "s3cret", post=post, check_url=lambda url: WebhookTarget(url, public)
+        )
         result = build_report(
             JOB,
             BUCKET,
