@@ -2,7 +2,10 @@
 and frees their disk when they are deleted, expire or the process shuts down.
 
 Why it is shaped like this:
-- Workers take renders strictly in submission order, so the driver's view (scene 1, then 2...) holds.
+- Workers take renders in submission order, so the driver's view (scene 1, then 2...) holds, with one
+  exception: once the first queued render's download has run `head_of_line_grace_s`, a later render whose
+  inputs are downloaded goes first. A slow or stalled input server (up to `FETCH_TOTAL_TIMEOUT`) then holds up
+  only its own render, not the ready ones queued behind it.
 - While a render encodes, the inputs of the next `prefetch_depth` queued renders download in a small thread
   pool, so a task never idles between scenes; the depth bounds how much disk waiting renders hold.
 - A download that fails while its render is still queued fails the render at once (the driver learns early).
@@ -14,13 +17,15 @@ Why it is shaped like this:
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -43,6 +48,9 @@ from cloudburst.renderer.models import (
 )
 
 DELETE_WAIT_S = 5.0
+DOWNLOAD_WAIT_SLICE_S = 0.25
+"""Longest a free worker waits on running downloads before looking at the queue again (new or cancelled
+renders); a download that finishes wakes it at once."""
 INPUT_FAILURE_CODES = frozenset({ErrorCode.UNSUPPORTED_INPUT, ErrorCode.INPUT_UNREADABLE, ErrorCode.INPUT_TOO_LARGE})
 
 
@@ -69,6 +77,9 @@ class ServiceSettings:
     max_queued: int = 100
     retention_s: float = 3600.0
     stop_wait_s: float = 20.0
+    head_of_line_grace_s: float = 2.0
+    """How long the first queued render's download may run before ready renders behind it go first: longer
+    than healthy inputs take, so that order changes only when a download is really slow."""
     limits: Limits = field(default_factory=Limits)
 
 
@@ -93,6 +104,7 @@ class RenderJob:
     result: RenderResult | None = None
     failure: Failure | None = None
     download: Future[SceneInputs] | None = None
+    download_started_mono: float = 0.0
     taken: bool = False
     deleted: bool = False
     cancel_reason: str = "the render was cancelled"
@@ -348,7 +360,7 @@ class RenderService:
             if ahead >= self._settings.prefetch_depth:
                 break
             if job.download is None:
-                job.download = self._downloads.submit(self._download, job)
+                self._start_download_locked(job)
                 ahead += 1
 
     def _work(self) -> None:
@@ -357,20 +369,49 @@ class RenderService:
 
     def _take(self) -> RenderJob | None:
         with self._lock:
-            while not self._queue:
-                if self._closing:
-                    return None
-                self._changed.wait()
-            job = self._queue.popleft()
+            while (job := self._next_locked()) is None:
+                if not self._queue:
+                    if self._closing:
+                        return None
+                    self._changed.wait()
+                    continue
+                # The first render is still downloading: wait (outside the lock) for a download to finish, and
+                # look again now and then for the grace period's end and for renders queued or cancelled.
+                pending = [queued.download for queued in self._queue if queued.download is not None]
+                self._lock.release()
+                try:
+                    wait_futures(pending, timeout=DOWNLOAD_WAIT_SLICE_S, return_when=FIRST_COMPLETED)
+                finally:
+                    self._lock.acquire()
+            self._queue.remove(job)
             job.taken = True
             job.state = RenderState.RUNNING
             job.started_at = self._wall()
             job.started_mono = self._mono()
             self._running.add(job)
             if job.download is None:
-                job.download = self._downloads.submit(self._download, job)
+                self._start_download_locked(job)
             self._prefetch_locked()
             return job
+
+    def _start_download_locked(self, job: RenderJob) -> None:
+        job.download_started_mono = self._mono()
+        job.download = self._downloads.submit(self._download, job)
+
+    def _next_locked(self) -> RenderJob | None:
+        """The render a free worker takes: the first queued one unless its download is still running; then,
+        once that download has run `head_of_line_grace_s`, the first later one whose download has finished;
+        else None (wait)."""
+        if not self._queue:
+            return None
+        first = self._queue[0]
+        if first.download is None or first.download.done():
+            return first
+        if self._mono() - first.download_started_mono >= self._settings.head_of_line_grace_s:
+            for job in itertools.islice(self._queue, 1, None):
+                if job.download is not None and job.download.done():
+                    return job
+        return None
 
     def _run(self, job: RenderJob) -> None:
         result: RenderResult | None = None

@@ -76,10 +76,13 @@ class FakeBucket:
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.status: dict[str, int] = {}
+        self.stalled: dict[str, threading.Event] = {}  # paths answered only once their event is set
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         self.requests.append(path)
+        if path in self.stalled:
+            self.stalled[path].wait(10)
         if path in self.status:
             return httpx.Response(self.status[path])
         scene = path.split("/")[1]
@@ -190,6 +193,27 @@ def test_renders_run_in_order_and_the_next_ones_download_while_one_renders(
     starts = [status.started_at or 0.0 for status in finished]
     assert starts == sorted(starts)
     assert pipeline.calls == ids
+
+
+def test_a_render_whose_inputs_are_ready_goes_before_one_still_downloading(
+    make_service: Callable[..., RenderService], pipeline: ScriptedPipeline, bucket: FakeBucket
+) -> None:
+    pipeline.hold("first")
+    stalled = bucket.stalled["/slow/audio.wav"] = threading.Event()
+    try:
+        service = make_service(prefetch_depth=2, head_of_line_grace_s=0.3)
+        first, slow, ready = (service.submit(request(scene))[0].render_id for scene in ("first", "slow", "ready"))
+        assert pipeline.started["first"].wait(5)
+        deadline = time.monotonic() + 5
+        while "/ready/audio.wav" not in bucket.requests and time.monotonic() < deadline:
+            time.sleep(0.005)
+        pipeline.release["first"].set()
+        wait_for(service, ready, RenderState.SUCCEEDED)
+        assert service.status(slow).status is RenderState.QUEUED, "still downloading, and it did not hold up the next"
+    finally:
+        stalled.set()
+    wait_for(service, slow, RenderState.SUCCEEDED)
+    assert pipeline.calls == [first, ready, slow]
 
 
 def test_the_same_idempotency_key_returns_the_existing_render(make_service: Callable[..., RenderService]) -> None:
