@@ -12,18 +12,19 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
-# A C compiler for the renderer's frame resampler (src/cloudburst/renderer/media/_resample.c); the image's
-# Python brings its headers. Every other dependency ships wheels for x86_64 and aarch64.
+# A C compiler for the renderer's two extensions: the frame resampler (src/cloudburst/renderer/media/_resample.c)
+# and x264 in process (_x264.c, which needs libx264's headers; the runtime's ffmpeg brings the same library,
+# libx264-164). The image's Python brings its headers. Every other dependency ships wheels for x86_64 and aarch64.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends gcc libc6-dev \
+    && apt-get install --yes --no-install-recommends gcc libc6-dev libx264-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml setup.py README.md ./
 COPY src ./src
 RUN python -m venv /opt/cloudburst \
     && /opt/cloudburst/bin/pip install --no-compile ".[renderer]" \
-    && /opt/cloudburst/bin/python -c "import cloudburst.renderer.media._resample" \
+    && /opt/cloudburst/bin/python -c "import cloudburst.renderer.media._resample, cloudburst.renderer.media._x264" \
     && /opt/cloudburst/bin/pip uninstall --yes pip setuptools
 
 FROM ${PYTHON_IMAGE} AS runtime

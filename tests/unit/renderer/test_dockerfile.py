@@ -91,7 +91,7 @@ def test_the_build_context_is_only_what_the_install_needs() -> None:
     assert {"!pyproject.toml", "!README.md", "!src/"} <= set(patterns)
 
 
-def test_the_build_stage_compiles_the_frame_resampler_from_sources_it_is_sent() -> None:
+def test_the_build_stage_compiles_both_extensions_from_sources_it_is_sent() -> None:
     instructions = _instructions()
     runtime_from = next(i for i, (word, args) in enumerate(instructions) if word == "FROM" and "runtime" in args)
     build_stage = instructions[:runtime_from]
@@ -99,8 +99,9 @@ def test_the_build_stage_compiles_the_frame_resampler_from_sources_it_is_sent() 
     runs = " ".join(args for word, args in build_stage if word == "RUN")
     assert "setup.py" in copied  # declares the extension
     assert "gcc" in runs
-    # The extension is optional for a developer's install; in the image a failed build must fail the build.
-    assert "import cloudburst.renderer.media._resample" in runs
+    assert "libx264-dev" in runs  # x264.h for _x264.c
+    # The extensions are optional for a developer's install; in the image a failed build must fail the build.
+    assert "import cloudburst.renderer.media._resample, cloudburst.renderer.media._x264" in runs
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert "!setup.py" in ignored
     assert "src/**/*.so" in ignored  # a build for the developer's machine never reaches the image
