@@ -57,6 +57,7 @@ from cloudburst.renderer.media.api import SceneInputs
 from cloudburst.renderer.media.binaries import ffmpeg, ffmpeg_version
 from cloudburst.renderer.media.cpus import container_cpus
 from cloudburst.renderer.media.encoder import x264_args
+from cloudburst.renderer.media.libx264 import encoder_name
 from cloudburst.renderer.media.render import render_scene
 from cloudburst.renderer.media.resample import resampler
 
@@ -125,7 +126,7 @@ def _run(args: argparse.Namespace, work: Path, raw: Path) -> int:
     frames = round(seconds * FPS)
     cpus = container_cpus()
     print(f"{ffmpeg_version()}; {cpus} CPUs; {WIDTH}x{HEIGHT}@{FPS}, {seconds:g} s, {frames} frames")
-    print(f"frames resized by {resampler()}")
+    print(f"frames resized by {resampler()}; moving scenes encoded by {encoder_name()}")
     inputs = _make_inputs(work, seconds)
     zoom = RenderOptions(effect=Effect.ZOOM_IN)
     medium = zoom.model_copy(update={"quality": QualityOptions(preset=Preset.MEDIUM)})

@@ -26,7 +26,7 @@ from cloudburst.renderer.fetch import FetchSettings, make_client
 from cloudburst.renderer.lifecycle import Lifecycle
 from cloudburst.renderer.logs import configure_logging, log_event
 from cloudburst.renderer.models import ShutdownMode
-from cloudburst.renderer.pipeline import ffmpeg_version, frame_resampler, select_render_function
+from cloudburst.renderer.pipeline import ffmpeg_version, frame_resampler, select_render_function, video_encoder
 from cloudburst.renderer.server import AppContext, create_app
 from cloudburst.renderer.service import RenderService, ServiceSettings
 from cloudburst.version import __version__
@@ -175,6 +175,7 @@ def serve(config: RendererConfig) -> int:
         max_lifetime_s=config.max_lifetime_s,
         ffmpeg=ffmpeg,
         resampler=frame_resampler(),
+        encoder=video_encoder(),
         pid=os.getpid(),
     )
     exit_code = 0

@@ -27,6 +27,17 @@ def ffmpeg_version() -> str:
         return "unavailable"
 
 
+def video_encoder() -> str:
+    """Which x264 encodes the moving scenes (logged at start, for the same reason as `frame_resampler`); a
+    wrong `CLOUDBURST_ENCODER` is reported here rather than by the first moving render."""
+    from cloudburst.renderer.media import libx264  # noqa: PLC0415 - keeps the media stack out of light imports
+
+    try:
+        return libx264.encoder_name()
+    except RenderError as exc:
+        return f"misconfigured: {exc}"
+
+
 def frame_resampler() -> str:
     """Which bilinear resize makes the moving frames (logged at start: an image whose C extension did not
     build would still render the same bytes, only more slowly, and this is where that shows)."""

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from cloudburst.models.render_options import Effect, Fit, Orientation, RenderOptions
-from cloudburst.renderer.media import pipeio
-from cloudburst.renderer.media.api import RenderCancelled, SceneInputs
+from cloudburst.renderer.media import libx264, pipeio
+from cloudburst.renderer.media.api import RenderCancelled, RenderError, SceneInputs
 from cloudburst.renderer.media.render import render_scene, render_stub
 
 from .helpers import frames, listing, picture, probe, render, srt, stream, tone
@@ -205,9 +205,62 @@ def test_zero_copy_frames_reach_the_encoder_intact(
     writer's, frame for frame."""
     if pipeio._VMSPLICE is None:
         pytest.skip("vmsplice is not available on this system")
+    monkeypatch.setenv(libx264.ENCODER_VARIABLE, "ffmpeg")  # the pipe is only used when ffmpeg encodes
     image = picture(tmp_path / "p.png", 640, 360)
     options = RenderOptions(width=320, height=180, effect=Effect.KEN_BURNS, strength=0.3, seed=1)
     spliced = frames(render(SceneInputs(image, audio), options, tmp_path / "spliced").path)
     monkeypatch.setattr(pipeio, "_VMSPLICE", None)
     copied = frames(render(SceneInputs(image, audio), options, tmp_path / "copied").path)
     assert np.array_equal(spliced, copied)
+
+
+@pytest.mark.skipif(not libx264.BUILT, reason="the _x264 extension is not built here")
+def test_x264_in_process_and_through_ffmpeg_make_the_same_video(
+    tmp_path: Path, audio: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two ways a moving scene is encoded give the same frames at the same times, and the same audio."""
+    image = picture(tmp_path / "p.png", 640, 360)
+    subtitles = srt(tmp_path / "s.srt", (0.2, 0.9, "Both ways"))
+    options = RenderOptions(width=320, height=180, effect=Effect.KEN_BURNS, strength=0.3, seed=3)
+    monkeypatch.setenv(libx264.ENCODER_VARIABLE, "in-process")
+    in_process = render(SceneInputs(image, audio, subtitles), options, tmp_path / "in-process").path
+    monkeypatch.setenv(libx264.ENCODER_VARIABLE, "ffmpeg")
+    piped = render(SceneInputs(image, audio, subtitles), options, tmp_path / "piped").path
+    assert np.array_equal(frames(in_process), frames(piped))
+    for kind in ("video", "audio"):
+        ours, theirs = stream(probe(in_process), kind), stream(probe(piped), kind)
+        assert (ours["start_time"], ours["duration"], ours["nb_frames"]) == (
+            theirs["start_time"],
+            theirs["duration"],
+            theirs["nb_frames"],
+        )
+
+
+@pytest.mark.parametrize("encoder", ["in-process", "ffmpeg"])
+def test_an_encoder_killed_mid_scene_fails_the_render_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoder: str
+) -> None:
+    """The ffmpeg of a moving scene dies (as when the container runs out of memory): the render fails with
+    the step named, stops everything it started, and leaves no file behind."""
+    if encoder == "in-process" and not libx264.BUILT:
+        pytest.skip("the _x264 extension is not built here")
+    monkeypatch.setenv(libx264.ENCODER_VARIABLE, encoder)
+    image = picture(tmp_path / "p.png", 400, 300)
+    long_audio = tone(tmp_path / "long.wav", 20.0)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+
+    def kill_encoder(fraction: float) -> None:
+        if fraction > 0.1:
+            for pid in _ffmpeg_children():
+                os.kill(pid, 9)
+
+    with pytest.raises(RenderError, match="encode: ffmpeg exited with status -9"):
+        render_scene(
+            SceneInputs(image, long_audio),
+            RenderOptions(width=640, height=360, effect=Effect.ZOOM_IN),
+            workdir,
+            on_progress=kill_encoder,
+        )
+    assert listing(workdir) == []
+    assert _ffmpeg_children() == []

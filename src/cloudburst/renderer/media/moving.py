@@ -1,11 +1,14 @@
-"""The moving-scene encode: frames made in this process, piped to one x264 encode as raw NV12.
+"""The moving-scene encode: frames made in this process and encoded by one x264, with the audio, into the MP4.
 
-A producer thread makes frame n+1 (resize, overlays) while the main thread hands frame n to ffmpeg's stdin;
-OpenCV and the pipe writes both release the GIL, so the two overlap with each other and with x264's own
-threads. Frames go into the pipe without a copy (`pipeio`): each is made in its own slot, laid out as the
-pipe reads it (`frames.WireLayout`), and a slot is reused only once ffmpeg has read it. The pipe is enlarged
-to cut context switches, and ffmpeg does no conversion or filtering beyond a crop that only moves pointers:
-what it receives is exactly what x264 wants.
+A producer thread makes frame n+1 (resize, overlays) while the consuming thread hands frame n to x264; the
+resizes and x264 both release the GIL, so the two overlap with each other and with x264's own threads.
+
+Where the `_x264` extension is built (`libx264`), x264 runs in this process: it copies each frame from the
+slot it was made in, the slot is free again at once, and the compressed frames go to ffmpeg in MPEG-TS
+(`mpegts`, which keeps their timestamps), and ffmpeg encodes the audio and writes the MP4 with a stream copy.
+Otherwise frames are piped to ffmpeg's libx264 as raw NV12 without a copy (`pipeio`): each is laid out as
+the pipe reads it (`frames.WireLayout`), a slot is reused only once ffmpeg has read it, and ffmpeg does no
+conversion or filtering beyond a crop that only moves pointers. Both give the same video stream.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from cloudburst.renderer.media.audio import aac_output_args, file_url, safe_inpu
 from cloudburst.renderer.media.encoder import MP4_OUTPUT, x264_args
 from cloudburst.renderer.media.frames import BasePicture, Frame, FrameMaker, FrameSlot, WireLayout
 from cloudburst.renderer.media.inputs import SniffedInput
+from cloudburst.renderer.media.libx264 import InProcessEncoder, Packet, in_process
+from cloudburst.renderer.media.mpegts import TransportStreamWriter
 from cloudburst.renderer.media.overlay import Overlay
 from cloudburst.renderer.media.pipeio import FrameWriter, frames_in_flight, pipe_capacity
 from cloudburst.renderer.media.process import Cancel, FfmpegProcess
@@ -117,21 +122,109 @@ def encode_moving(
 
     `overlays_for_frames` yields, per frame, the overlays to blend (watermark, current subtitle state). The
     audio is read with the same safety options as everywhere (forced demuxer, `file` only) and encoded to AAC
-    by this same ffmpeg: it costs about 1% of the video's CPU, and saves a separate encode and a final mux.
-    Frames arrive `layout.stride` pixels wide and ffmpeg's crop keeps the left `layout.width` (see `WireLayout`).
+    by the ffmpeg that writes the MP4, alongside the video. `on_frame(n)` is called with 0 once the encoder
+    runs, then after each frame handed to it.
     """
+    producer = _Producer(FrameMaker(base), cuts, overlays_for_frames)
+    encode = _encode_in_process if in_process() else _encode_through_pipe
+    encode(producer, audio=audio, layout=layout, fps=fps, quality=quality, threads=threads, target=target,
+           cancel=cancel, on_frame=on_frame)  # fmt: skip
+
+
+def _encode_args(
+    video_input: list[str], video_output: list[str], audio: SniffedInput, quality: QualityOptions, target: Path
+) -> list[str]:
+    """The encoder's command line: the video from stdin (first input), the audio file (second), the video's
+    output options, the AAC encode and the MP4."""
     assert audio.format.demuxer is not None
-    args = [
-        "-f", "rawvideo", "-pix_fmt", "nv12", "-s", f"{layout.stride}x{layout.height}", "-framerate", str(fps),
-        "-i", "pipe:0",
+    return [
+        *video_input, "-i", "pipe:0",
         *safe_input_args(audio.path, audio.format.demuxer),
         "-map", "0:v", "-map", "1:a:0", "-map_metadata", "-1",
-        "-vf", f"crop={layout.width}:{layout.height}:0:0",
-        *x264_args(quality, threads, input_pix_fmt="nv12"),
+        *video_output,
         *aac_output_args(quality.audio_bitrate_kbps),
         *MP4_OUTPUT, "-y", file_url(target),
     ]  # fmt: skip
-    producer = _Producer(FrameMaker(base), cuts, overlays_for_frames)
+
+
+def _encode_in_process(
+    producer: _Producer,
+    *,
+    audio: SniffedInput,
+    layout: WireLayout,
+    fps: int,
+    quality: QualityOptions,
+    threads: int,
+    target: Path,
+    cancel: Cancel | None,
+    on_frame: Callable[[int], None] | None,
+) -> None:
+    """x264 here, ffmpeg only muxing (the video stream copied, its timescale one tick per frame) and encoding
+    the audio. The frames' memory is reused as soon as x264 returns, so no slot waits for a pipe."""
+    video_output = ["-c:v", "copy", "-video_track_timescale", str(fps)]
+    args = _encode_args(["-f", "mpegts"], video_output, audio, quality, target)
+    encoder = InProcessEncoder(layout.width, layout.height, fps=fps, quality=quality, threads=threads)
+    with encoder, FfmpegProcess(args, label="encode", cancel=cancel, stdin=True) as proc:
+        stream = TransportStreamWriter(proc.stdin.write, fps)
+
+        def send(packet: Packet) -> None:
+            with _reporting_a_dead_encoder(proc):
+                stream.write_frame(packet.data, pts=packet.pts, dts=packet.dts, keyframe=packet.keyframe)
+
+        producer.start([FrameSlot(layout) for _ in range(BUFFERS)])
+        if on_frame is not None:
+            on_frame(0)
+        try:
+            written = 0
+            while (item := producer.next_frame()) is not None:
+                proc.raise_if_cancelled()
+                slot, frame = item
+                packet = encoder.encode(frame.wire, layout.stride)
+                producer.release(slot)
+                if packet is not None:
+                    send(packet)
+                written += 1
+                if on_frame is not None:
+                    on_frame(written)
+            for packet in encoder.flush():
+                send(packet)
+            with _reporting_a_dead_encoder(proc):
+                proc.stdin.close()  # flushes the buffered end of the stream
+            proc.wait()
+        finally:
+            producer.stop()
+
+
+def _encode_through_pipe(
+    producer: _Producer,
+    *,
+    audio: SniffedInput,
+    layout: WireLayout,
+    fps: int,
+    quality: QualityOptions,
+    threads: int,
+    target: Path,
+    cancel: Cancel | None,
+    on_frame: Callable[[int], None] | None,
+) -> None:
+    """ffmpeg's libx264: frames arrive `layout.stride` pixels wide and its crop keeps the left `layout.width`
+    (see `WireLayout`)."""
+    video_input = [
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "nv12",
+        "-s",
+        f"{layout.stride}x{layout.height}",
+        "-framerate",
+        str(fps),
+    ]
+    video_output = [
+        "-vf",
+        f"crop={layout.width}:{layout.height}:0:0",
+        *x264_args(quality, threads, input_pix_fmt="nv12"),
+    ]
+    args = _encode_args(video_input, video_output, audio, quality, target)
     with FfmpegProcess(args, label="encode", cancel=cancel, stdin=True, environment=ENCODER_MALLOC) as proc:
         fd = proc.stdin.fileno()  # written directly (the buffered wrapper is never used)
         _enlarge_pipe(fd)
@@ -161,17 +254,24 @@ def _feed(
     while (item := producer.next_frame()) is not None:
         proc.raise_if_cancelled()
         slot, frame = item
-        try:
+        with _reporting_a_dead_encoder(proc):
             writer.write(frame.wire)
-        except BrokenPipeError:
-            proc.wait()  # ffmpeg died: raises with its message
-            raise
         in_pipe.append(slot)
         while len(in_pipe) > lag:
             producer.release(in_pipe.popleft())
         written += 1
         if on_frame is not None:
             on_frame(written)
+
+
+@contextlib.contextmanager
+def _reporting_a_dead_encoder(proc: FfmpegProcess) -> Iterator[None]:
+    """A write to ffmpeg that finds it gone raises its exit status and message, not a bare broken pipe."""
+    try:
+        yield
+    except BrokenPipeError:
+        proc.wait()  # raises RenderError with ffmpeg's message
+        raise
 
 
 def _lower_priority() -> None:
