@@ -20,8 +20,8 @@ encode-only runs read.
 Targets on 2 vCPU (exit status 1 if one is missed): ours >= 3x faster than the naive recipe with SSIM >= 0.98;
 ours >= 0.90 of the encode-only limit at the default preset and at `medium`; the still scene >= 20x realtime.
 The machine should be otherwise idle: the figures are ratios within one run, but a busy neighbour skews
-them. The ours/limit pairs therefore run several times (`--repeat`, default 5, and `--repeat-medium`, default
-1), alternating which of the two goes first, and the ratio reported is the median of the per-pair ratios.
+them. The ours/limit pairs therefore run several times (`--repeat`, default 7, and `--repeat-medium`, default
+3), alternating which of the two goes first, and the ratio reported is the median of the per-pair ratios.
 
 `--speed-model PATH` also writes the planner's speed model (`cloudburst.core.speed_model`) calibrated with the
 measured default realtime factor, e.g. over `src/cloudburst/core/data/speed_model.json`.
@@ -103,8 +103,8 @@ class Measured:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="scene length (default 30)")
-    parser.add_argument("--repeat", type=int, default=5, help="ours/limit pairs at veryfast (median ratio is used)")
-    parser.add_argument("--repeat-medium", type=int, default=1, help="ours/limit pairs at medium")
+    parser.add_argument("--repeat", type=int, default=7, help="ours/limit pairs at veryfast (median ratio is used)")
+    parser.add_argument("--repeat-medium", type=int, default=3, help="ours/limit pairs at medium")
     parser.add_argument("--skip-medium", action="store_true", help="skip the two `medium` runs (the slow half)")
     parser.add_argument("--keep", type=Path, help="keep inputs and outputs in this directory")
     parser.add_argument("--speed-model", type=Path, help="write the calibrated speed model JSON here")
