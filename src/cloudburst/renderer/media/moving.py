@@ -20,6 +20,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from cloudburst.models.render_options import QualityOptions
@@ -104,6 +105,37 @@ class _Producer:
             self._ready.put(exc)
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What both ways of encoding a moving scene need besides the frames."""
+
+    audio: SniffedInput
+    layout: WireLayout
+    fps: int
+    quality: QualityOptions
+    threads: int
+    target: Path
+    cancel: Cancel | None
+    on_frame: Callable[[int], None] | None
+
+    def encoder_args(self, video_input: list[str], video_output: list[str]) -> list[str]:
+        """The encoder's command line: the video from stdin (first input), the audio file (second), the video's
+        output options, the AAC encode and the MP4."""
+        assert self.audio.format.demuxer is not None
+        return [
+            *video_input, "-i", "pipe:0",
+            *safe_input_args(self.audio.path, self.audio.format.demuxer),
+            "-map", "0:v", "-map", "1:a:0", "-map_metadata", "-1",
+            *video_output,
+            *aac_output_args(self.quality.audio_bitrate_kbps),
+            *MP4_OUTPUT, "-y", file_url(self.target),
+        ]  # fmt: skip
+
+    def frame_done(self, written: int) -> None:
+        if self.on_frame is not None:
+            self.on_frame(written)
+
+
 def encode_moving(
     base: BasePicture,
     cuts: Iterable[FrameCut],
@@ -126,54 +158,28 @@ def encode_moving(
     runs, then after each frame handed to it.
     """
     producer = _Producer(FrameMaker(base), cuts, overlays_for_frames)
-    encode = _encode_in_process if in_process() else _encode_through_pipe
-    encode(producer, audio=audio, layout=layout, fps=fps, quality=quality, threads=threads, target=target,
-           cancel=cancel, on_frame=on_frame)  # fmt: skip
+    job = _Job(audio, layout, fps, quality, threads, target, cancel, on_frame)
+    if in_process():
+        _encode_in_process(producer, job)
+    else:
+        _encode_through_pipe(producer, job)
 
 
-def _encode_args(
-    video_input: list[str], video_output: list[str], audio: SniffedInput, quality: QualityOptions, target: Path
-) -> list[str]:
-    """The encoder's command line: the video from stdin (first input), the audio file (second), the video's
-    output options, the AAC encode and the MP4."""
-    assert audio.format.demuxer is not None
-    return [
-        *video_input, "-i", "pipe:0",
-        *safe_input_args(audio.path, audio.format.demuxer),
-        "-map", "0:v", "-map", "1:a:0", "-map_metadata", "-1",
-        *video_output,
-        *aac_output_args(quality.audio_bitrate_kbps),
-        *MP4_OUTPUT, "-y", file_url(target),
-    ]  # fmt: skip
-
-
-def _encode_in_process(
-    producer: _Producer,
-    *,
-    audio: SniffedInput,
-    layout: WireLayout,
-    fps: int,
-    quality: QualityOptions,
-    threads: int,
-    target: Path,
-    cancel: Cancel | None,
-    on_frame: Callable[[int], None] | None,
-) -> None:
+def _encode_in_process(producer: _Producer, job: _Job) -> None:
     """x264 here, ffmpeg only muxing (the video stream copied, its timescale one tick per frame) and encoding
     the audio. The frames' memory is reused as soon as x264 returns, so no slot waits for a pipe."""
-    video_output = ["-c:v", "copy", "-video_track_timescale", str(fps)]
-    args = _encode_args(["-f", "mpegts"], video_output, audio, quality, target)
-    encoder = InProcessEncoder(layout.width, layout.height, fps=fps, quality=quality, threads=threads)
-    with encoder, FfmpegProcess(args, label="encode", cancel=cancel, stdin=True) as proc:
-        stream = TransportStreamWriter(proc.stdin.write, fps)
+    layout = job.layout
+    args = job.encoder_args(["-f", "mpegts"], ["-c:v", "copy", "-video_track_timescale", str(job.fps)])
+    encoder = InProcessEncoder(layout.width, layout.height, fps=job.fps, quality=job.quality, threads=job.threads)
+    with encoder, FfmpegProcess(args, label="encode", cancel=job.cancel, stdin=True) as proc:
+        stream = TransportStreamWriter(proc.stdin.write, job.fps)
 
         def send(packet: Packet) -> None:
             with _reporting_a_dead_encoder(proc):
                 stream.write_frame(packet.data, pts=packet.pts, dts=packet.dts, keyframe=packet.keyframe)
 
         producer.start([FrameSlot(layout) for _ in range(BUFFERS)])
-        if on_frame is not None:
-            on_frame(0)
+        job.frame_done(0)  # the encoder is running
         try:
             written = 0
             while (item := producer.next_frame()) is not None:
@@ -184,8 +190,7 @@ def _encode_in_process(
                 if packet is not None:
                     send(packet)
                 written += 1
-                if on_frame is not None:
-                    on_frame(written)
+                job.frame_done(written)
             for packet in encoder.flush():
                 send(packet)
             with _reporting_a_dead_encoder(proc):
@@ -195,46 +200,23 @@ def _encode_in_process(
             producer.stop()
 
 
-def _encode_through_pipe(
-    producer: _Producer,
-    *,
-    audio: SniffedInput,
-    layout: WireLayout,
-    fps: int,
-    quality: QualityOptions,
-    threads: int,
-    target: Path,
-    cancel: Cancel | None,
-    on_frame: Callable[[int], None] | None,
-) -> None:
+def _encode_through_pipe(producer: _Producer, job: _Job) -> None:
     """ffmpeg's libx264: frames arrive `layout.stride` pixels wide and its crop keeps the left `layout.width`
     (see `WireLayout`)."""
-    video_input = [
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "nv12",
-        "-s",
-        f"{layout.stride}x{layout.height}",
-        "-framerate",
-        str(fps),
-    ]
-    video_output = [
-        "-vf",
-        f"crop={layout.width}:{layout.height}:0:0",
-        *x264_args(quality, threads, input_pix_fmt="nv12"),
-    ]
-    args = _encode_args(video_input, video_output, audio, quality, target)
-    with FfmpegProcess(args, label="encode", cancel=cancel, stdin=True, environment=ENCODER_MALLOC) as proc:
+    layout = job.layout
+    video_input = ["-f", "rawvideo", "-pix_fmt", "nv12", "-s", f"{layout.stride}x{layout.height}",
+                   "-framerate", str(job.fps)]  # fmt: skip
+    crop = ["-vf", f"crop={layout.width}:{layout.height}:0:0"]
+    args = job.encoder_args(video_input, [*crop, *x264_args(job.quality, job.threads, input_pix_fmt="nv12")])
+    with FfmpegProcess(args, label="encode", cancel=job.cancel, stdin=True, environment=ENCODER_MALLOC) as proc:
         fd = proc.stdin.fileno()  # written directly (the buffered wrapper is never used)
         _enlarge_pipe(fd)
         writer = FrameWriter(fd)
         lag = frames_in_flight(pipe_capacity(fd), layout.frame_bytes) if writer.zero_copy else 0
         producer.start([FrameSlot(layout) for _ in range(lag + BUFFERS)])
-        if on_frame is not None:
-            on_frame(0)  # the encoder is running
+        job.frame_done(0)  # the encoder is running
         try:
-            _feed(proc, producer, writer, lag, on_frame)
+            _feed(proc, producer, writer, lag, job)
             proc.stdin.close()
             proc.wait()
         finally:
@@ -246,7 +228,7 @@ def _feed(
     producer: _Producer,
     writer: FrameWriter,
     lag: int,
-    on_frame: Callable[[int], None] | None,
+    job: _Job,
 ) -> None:
     """Hand every frame to ffmpeg in order, freeing each slot once the pipe can no longer be reading it."""
     in_pipe: collections.deque[FrameSlot] = collections.deque()
@@ -260,8 +242,7 @@ def _feed(
         while len(in_pipe) > lag:
             producer.release(in_pipe.popleft())
         written += 1
-        if on_frame is not None:
-            on_frame(written)
+        job.frame_done(written)
 
 
 @contextlib.contextmanager
