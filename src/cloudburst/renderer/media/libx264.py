@@ -57,7 +57,7 @@ def in_process() -> bool:
 
 
 def encoder_name() -> str:
-    """Which encoder moving scenes use here, for logs, /healthz and the benchmark."""
+    """Which encoder moving scenes use here, for the renderer's start-up log and the benchmark."""
     return f"libx264 build {_x264.BUILD} in process" if in_process() else "ffmpeg's libx264 through a pipe"
 
 
