@@ -10,12 +10,22 @@
  *
  * One object drives one encoder. `encode` releases the GIL while x264 works (it returns once it has
  * copied the picture, so the caller may reuse the memory at once) and refuses to be entered twice.
+ *
+ * x264 reports why it refused or failed only in its log, which by default goes to stderr, outside the
+ * renderer's JSON logs and apart from the render's error. Each encoder keeps the last error x264 logged
+ * (x264 may log from its own threads, hence the lock) and puts it in the exception it raises.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <x264.h>
+
+#define LOG_BYTES 512
 
 typedef struct {
     PyObject_HEAD
@@ -24,7 +34,43 @@ typedef struct {
     int height;
     int64_t next_pts;
     int busy;
+    pthread_mutex_t log_lock;
+    char last_error[LOG_BYTES]; /* x264's last logged error, without its newline; "" when none */
 } Encoder;
+
+/* x264's pf_log: called only for errors (i_log_level), from whichever thread met one. */
+static void keep_error(void *private, int level, const char *format, va_list args) {
+    Encoder *self = private;
+    if (level > X264_LOG_ERROR) {
+        return;
+    }
+    pthread_mutex_lock(&self->log_lock);
+    vsnprintf(self->last_error, LOG_BYTES, format, args);
+    self->last_error[strcspn(self->last_error, "\r\n")] = '\0';
+    pthread_mutex_unlock(&self->log_lock);
+}
+
+/* Raises `type` with `what`, and x264's own reason where it logged one. */
+static void raise_with_reason(Encoder *self, PyObject *type, const char *what) {
+    char reason[LOG_BYTES];
+    pthread_mutex_lock(&self->log_lock);
+    memcpy(reason, self->last_error, LOG_BYTES);
+    self->last_error[0] = '\0';
+    pthread_mutex_unlock(&self->log_lock);
+    if (reason[0] != '\0') {
+        PyErr_Format(type, "%s: %s", what, reason);
+    } else {
+        PyErr_Format(type, "%s (x264 gave no reason)", what);
+    }
+}
+
+static PyObject *Encoder_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    Encoder *self = (Encoder *)PyType_GenericNew(type, args, kwargs);
+    if (self != NULL) {
+        pthread_mutex_init(&self->log_lock, NULL);
+    }
+    return (PyObject *)self;
+}
 
 static int check_pairs(PyObject *options) {
     if (!PyList_Check(options)) {
@@ -95,6 +141,8 @@ static int Encoder_init(Encoder *self, PyObject *args, PyObject *kwargs) {
     param.i_timebase_num = 1;  /* one tick per frame, as ffmpeg's wrapper sets for a constant frame rate */
     param.i_timebase_den = (uint32_t)fps;
     param.i_log_level = X264_LOG_ERROR;
+    param.pf_log = keep_error;
+    param.p_log_private = self;
     param.b_annexb = 1;          /* start codes: the stream goes into MPEG-TS */
     param.b_repeat_headers = 1;  /* SPS/PPS in the stream, before every keyframe */
     if (apply_options(&param, options) < 0) {
@@ -105,7 +153,7 @@ static int Encoder_init(Encoder *self, PyObject *args, PyObject *kwargs) {
     encoder = x264_encoder_open(&param);
     Py_END_ALLOW_THREADS
     if (encoder == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "x264 refused the settings (its log says why)");
+        raise_with_reason(self, PyExc_RuntimeError, "x264 refused the settings");
         return -1;
     }
     self->encoder = encoder;
@@ -127,6 +175,7 @@ static void close_encoder(Encoder *self) {
 
 static void Encoder_dealloc(Encoder *self) {
     close_encoder(self);
+    pthread_mutex_destroy(&self->log_lock);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -145,9 +194,9 @@ static x264_t *claim(Encoder *self) {
 }
 
 /* (stream bytes, pts, dts, keyframe) of what x264 returned, or None when it returned nothing yet. */
-static PyObject *packet(int size, x264_nal_t *nals, x264_picture_t *out) {
+static PyObject *packet(Encoder *self, int size, x264_nal_t *nals, x264_picture_t *out) {
     if (size < 0) {
-        PyErr_SetString(PyExc_RuntimeError, "x264 failed to encode a frame");
+        raise_with_reason(self, PyExc_RuntimeError, "x264 failed to encode a frame");
         return NULL;
     }
     if (size == 0) {
@@ -219,7 +268,7 @@ static PyObject *Encoder_encode(Encoder *self, PyObject *args) {
     if (size >= 0) {
         self->next_pts++;
     }
-    return packet(size, nals, &out);
+    return packet(self, size, nals, &out);
 }
 
 static PyObject *Encoder_flush(Encoder *self, PyObject *Py_UNUSED(ignored)) {
@@ -237,7 +286,7 @@ static PyObject *Encoder_flush(Encoder *self, PyObject *Py_UNUSED(ignored)) {
     }
     Py_END_ALLOW_THREADS
     self->busy = 0;
-    return packet(size, nals, &out);
+    return packet(self, size, nals, &out);
 }
 
 static PyObject *Encoder_close(Encoder *self, PyObject *Py_UNUSED(ignored)) {
@@ -265,7 +314,7 @@ static PyTypeObject EncoderType = {
     .tp_doc = "Encoder(width, height, fps, preset, options): libx264 for NV12 pictures, Annex B output.",
     .tp_basicsize = sizeof(Encoder),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_new = PyType_GenericNew,
+    .tp_new = Encoder_new,
     .tp_init = (initproc)Encoder_init,
     .tp_dealloc = (destructor)Encoder_dealloc,
     .tp_methods = Encoder_methods,
