@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import struct
 import subprocess
 import time
@@ -126,15 +127,63 @@ def test_rendering_the_same_folder_again_uploads_renders_and_downloads_nothing(
     cloud: LocalCloud, story: Path, rendered: tuple[Path, int, list[dict[str, Any]]]
 ) -> None:
     out, _, first = rendered
+    job_id = events(first, "submitted")[0]["job_id"]
     before = executions(cloud)
     code, lines, _ = cli("render", story, "--output", out, *RENDER_OPTIONS)
     assert code == 0
+    (done,) = events(lines, "already_rendered")  # the folder alone says so: no upload, no start, no download
+    assert (done["job_id"], len(done["videos"])) == (job_id, 4)
+    assert [line["event"] for line in lines] == ["already_rendered"]
+    assert executions(cloud) == before
+
+    (out / "scene_3.mp4").unlink()  # incomplete: the serving local cloud still knows the job, so it is attached to
+    code, lines, _ = cli("render", story, "--output", out, *RENDER_OPTIONS)
+    assert code == 0
     (submitted,) = events(lines, "submitted")
-    assert submitted["job_id"] == events(first, "submitted")[0]["job_id"]
+    assert submitted["job_id"] == job_id
     assert (submitted["attached_to_existing"], submitted["uploaded_files"], submitted["skipped_files"]) == (True, 0, 9)
     assert executions(cloud) == before
-    assert all(video["reused"] for video in events(lines, "video"))
-    assert len(events(lines, "video")) == 4
+    reused = {video["scene"]: video["reused"] for video in events(lines, "video")}
+    assert reused == {"scene_1": True, "scene_2": True, "scene_3": False, "scene_4": True}
+    assert events(lines, "set_aside") == []
+
+
+def test_a_folder_of_another_job_is_set_aside_and_a_partial_job_again_says_it_renders_every_scene(
+    cloud: LocalCloud, rendered: tuple[Path, int, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    mixed = tmp_path / "mixed"
+    shutil.copytree(rendered[0], mixed)
+    folder = tmp_path / "partial-story"  # the story's scene names; scene_2's picture cannot be decoded
+    for name in ("scene_1", "scene_2"):
+        write_wav(folder / "audio" / f"{name}.wav", 1.0)
+    write_png(folder / "images" / "scene_1.png", 64, 36)
+    _png_with_a_broken_body(folder / "images" / "scene_2.png")
+    story_video = (mixed / "scene_2.mp4").read_bytes()
+
+    code, lines, _ = cli("render", folder, "--output", mixed, *SMALL_FRAME)
+    assert code == 3
+    (aside,) = events(lines, "set_aside")
+    assert {Path(old).name: Path(new).name for old, new in aside["files"].items()} == {
+        "scene_1.mp4": "scene_1.previous.mp4",
+        "scene_2.mp4": "scene_2.previous.mp4",
+        "report.json": "report.previous.json",
+        "timeline.html": "timeline.previous.html",
+        "timeline.png": "timeline.previous.png",
+    }
+    assert not (mixed / "scene_2.mp4").exists()  # scene_2 failed: no video of another job stands in for it
+    assert (mixed / "scene_2.previous.mp4").read_bytes() == story_video
+    assert (mixed / "scene_3.mp4").is_file()  # not a scene of this job: left alone
+    report = json.loads((mixed / "report.json").read_text())
+    first_id = report["job_id"]
+    assert report["scenes_failed"] == 1
+
+    code, lines, _ = cli("render", folder, "--output", mixed, *SMALL_FRAME)
+    assert code == 3
+    (again,) = events(lines, "rendering_again")
+    (submitted,) = events(lines, "submitted")
+    assert again == {"event": "rendering_again", "job_id": submitted["job_id"], "earlier_job_id": first_id}
+    assert submitted["job_id"] != first_id  # a new attempt, every scene rendered again
+    assert events(lines, "set_aside") == []  # the folder held this job's own files
 
 
 def test_an_invalid_folder_is_refused_before_anything_starts(cloud: LocalCloud, story: Path, tmp_path: Path) -> None:

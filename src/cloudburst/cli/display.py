@@ -23,6 +23,7 @@ class RunDisplay(Protocol):
     def uploading(self, progress: UploadProgress) -> None: ...
     def submitted(self, handle: JobHandle, uploads: UploadResult | None) -> None: ...
     def event(self, event: JobEvent) -> None: ...
+    def notice(self, kind: str, payload: dict[str, Any], text: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -100,6 +101,10 @@ class JsonDisplay:
             payload["videos_unverified"] = list(event.unverified)
             self.emit("finished", payload)
 
+    def notice(self, kind: str, payload: dict[str, Any], text: str) -> None:
+        """Something the command did besides following the job (files set aside, a rerun explained)."""
+        self.emit(kind, payload)
+
     def close(self) -> None:
         """Nothing to release: every line is flushed as it is written."""
 
@@ -148,6 +153,9 @@ class PlainDisplay:
             checked = verification_line(event.downloaded, event.unverified)
             if checked:
                 self._line(checked)
+
+    def notice(self, kind: str, payload: dict[str, Any], text: str) -> None:
+        self._line(text)
 
     def close(self) -> None:
         """Nothing to release: every line is flushed as it is written."""
@@ -205,6 +213,9 @@ class RichDisplay:
             checked = verification_line(event.downloaded, event.unverified)
             if checked:
                 self._console.print(checked, style="yellow" if event.unverified else None)
+
+    def notice(self, kind: str, payload: dict[str, Any], text: str) -> None:
+        self._console.print(text, style="yellow", markup=False, highlight=False)
 
     def close(self) -> None:
         self._progress.stop()

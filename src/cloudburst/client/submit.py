@@ -4,6 +4,9 @@ The execution name is the job id, derived from the resolved job's bytes (`cloudb
 submitting the same job twice does not render it twice: a job that is running or has succeeded is attached
 to (its videos are already there or on their way), and one that failed or was cancelled is started again as
 a new attempt with its own id. `rerun=True` starts a new attempt even after a success.
+
+`prepare_job` does everything before the first upload (checks, hashing, the job's bytes and id), so that a
+caller can look at what it already holds of this job (`cloudburst.client.delivered`) before sending anything.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from cloudburst.client.handle import JobHandle, execution_facts
 from cloudburst.client.job import Inspection, Job
 from cloudburst.client.status import ExecutionState
 from cloudburst.client.targets import Target
-from cloudburst.client.uploads import ProgressCallback, UploadResult, upload_inputs
+from cloudburst.client.uploads import InputPlan, ProgressCallback, UploadResult, plan_inputs, upload_inputs
 from cloudburst.core.naming import content_job_id
 from cloudburst.models.job import JobSpec, parse_s3_uri
 from cloudburst.pipeline.input_checks import InputProblem, check_inputs
@@ -31,12 +34,46 @@ MAX_ATTEMPTS = 1000
 
 
 @dataclass(frozen=True)
+class PreparedJob:
+    """A job checked and hashed for one target, nothing sent yet: its resolved spec, its bytes (which make
+    its id) and where each local input will be uploaded."""
+
+    spec: JobSpec
+    document: bytes
+    inputs: InputPlan
+    inspection: Inspection
+
+    @property
+    def first_job_id(self) -> str:
+        """The id of the job's first attempt (later attempts are `attempt_job_id(..., n)`)."""
+        return attempt_job_id(self.spec.name, self.document, 1)
+
+    def attempt_of(self, job_id: str) -> int | None:
+        """Which attempt of this job `job_id` is (1, 2...), or None when it is another job's id."""
+        return next(
+            (n for n in range(1, MAX_ATTEMPTS + 1) if attempt_job_id(self.spec.name, self.document, n) == job_id),
+            None,
+        )
+
+
+@dataclass(frozen=True)
+class EarlierAttempt:
+    """An attempt of the same job that ended without succeeding, so this one got a new id."""
+
+    job_id: str
+    state: ExecutionState
+    error: str | None
+
+
+@dataclass(frozen=True)
 class Submission:
-    """What `submit` did: the handle, the uploads, and the local checks' findings (durations, sizes)."""
+    """What `submit` did: the handle, the uploads, the local checks' findings (durations, sizes), and the
+    latest earlier attempt that failed or was cancelled (None when there was none, or the job was attached to)."""
 
     handle: JobHandle
     uploads: UploadResult
     inspection: Inspection
+    earlier: EarlierAttempt | None = None
 
 
 def submit(
@@ -58,8 +95,20 @@ def submit_job(
     rerun: bool = False,
     on_upload: ProgressCallback | None = None,
     inspection: Inspection | None = None,
+    prepared: PreparedJob | None = None,
 ) -> Submission:
-    """Validate locally (raises `InvalidJob` before anything is uploaded), upload, start; see the module."""
+    """Validate locally (raises `InvalidJob` before anything is uploaded), upload, start; see the module.
+    `prepared` is `prepare_job`'s answer for this job and target, when the caller already has it."""
+    ready = prepared if prepared is not None else prepare_job(job, target, inspection=inspection)
+    bucket = target.outputs.bucket
+    uploads = upload_inputs(target.s3(), bucket, job.local_files, on_progress=on_upload, plan=ready.inputs)
+    handle, earlier = _start(target, ready.spec, ready.document, rerun=rerun)
+    return Submission(handle=handle, uploads=uploads, inspection=ready.inspection, earlier=earlier)
+
+
+def prepare_job(job: Job, target: Target, *, inspection: Inspection | None = None) -> PreparedJob:
+    """Everything before the first upload: the local checks (raising `InvalidJob`), the checks of inputs
+    already in the bucket, and the inputs' hashes, which fix the job's bytes and so its id."""
     checked = inspection if inspection is not None else job.validate()
     bucket = target.outputs.bucket
     elsewhere = [
@@ -70,11 +119,15 @@ def submit_job(
     unusable = remote_input_problems(job, target)
     if unusable:
         raise InvalidJob(unusable)
-    uploads = upload_inputs(target.s3(), bucket, job.local_files, on_progress=on_upload)
-    spec = job.resolve(uploads.uris)
-    document = canonical_job_bytes(spec)
-    handle = _start(target, spec, document, rerun=rerun)
-    return Submission(handle=handle, uploads=uploads, inspection=checked)
+    inputs = plan_inputs(bucket, job.local_files)
+    spec = job.resolve(inputs.uris)
+    return PreparedJob(spec=spec, document=canonical_job_bytes(spec), inputs=inputs, inspection=checked)
+
+
+def attempt_job_id(name: str | None, document: bytes, attempt: int) -> str:
+    """The id of attempt `attempt` of the job whose bytes are `document` (the first attempt's id is the
+    content id; each later one adds `attempt N` to what is hashed)."""
+    return content_job_id(name, document if attempt == 1 else document + f"\nattempt {attempt}".encode())
 
 
 def remote_input_problems(job: Job, target: Target) -> list[str]:
@@ -97,11 +150,11 @@ def canonical_job_bytes(spec: JobSpec) -> bytes:
     ).encode()
 
 
-def _start(target: Target, spec: JobSpec, document: bytes, *, rerun: bool) -> JobHandle:
+def _start(target: Target, spec: JobSpec, document: bytes, *, rerun: bool) -> tuple[JobHandle, EarlierAttempt | None]:
     s3, sfn, bucket = target.s3(), target.sfn(), target.outputs.bucket
+    earlier: EarlierAttempt | None = None
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        seed = document if attempt == 1 else document + f"\nattempt {attempt}".encode()
-        job_id = content_job_id(spec.name, seed)
+        job_id = attempt_job_id(spec.name, document, attempt)
         handle = JobHandle(
             target,
             job_id,
@@ -118,7 +171,9 @@ def _start(target: Target, spec: JobSpec, document: bytes, *, rerun: bool) -> Jo
         else:
             if existing.state is ExecutionState.RUNNING or (existing.state is ExecutionState.SUCCEEDED and not rerun):
                 handle.reused = True
-                return handle
+                return handle, None
+            if existing.state is not ExecutionState.SUCCEEDED:
+                earlier = EarlierAttempt(job_id, existing.state, existing.error)
             continue  # failed, cancelled or (with rerun) succeeded: the next attempt gets a new id
         put_bytes(s3, bucket, key, document, "application/json")
         try:
@@ -131,5 +186,5 @@ def _start(target: Target, spec: JobSpec, document: bytes, *, rerun: bool) -> Jo
             if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
                 continue  # another submitter won the race for this id and it has already ended
             raise
-        return handle
+        return handle, earlier
     raise RuntimeError(f"{spec.name or 'job'}: {MAX_ATTEMPTS} attempts of this job exist already")

@@ -68,6 +68,28 @@ class UploadResult:
 ProgressCallback = Callable[[UploadProgress], None]
 
 
+@dataclass(frozen=True)
+class InputPlan:
+    """Where each local input will live in the bucket, worked out from its bytes before anything is sent: the
+    URIs (and so the job's id) are known without touching S3, and the files are hashed only once."""
+
+    uris: dict[str, str]  # local key → s3:// URI
+    files: dict[str, tuple[Path, str, int]]  # object key → (path, SHA-256, size), one per distinct object
+
+
+def plan_inputs(bucket: str, files: Mapping[str, Path], *, workers: int = 8) -> InputPlan:
+    """Hash `files` (local key → path) and name the object each one becomes in `bucket`."""
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        planned = dict(zip(files, pool.map(_plan, files.values()), strict=True))
+    uris: dict[str, str] = {}
+    unique: dict[str, tuple[Path, str, int]] = {}
+    for ref, (path, digest, size) in planned.items():
+        key = input_key(digest, path.name)
+        uris[ref] = s3_uri(bucket, key)
+        unique.setdefault(key, (path, digest, size))
+    return InputPlan(uris, unique)
+
+
 def upload_inputs(
     s3: S3Client,
     bucket: str,
@@ -75,18 +97,14 @@ def upload_inputs(
     *,
     workers: int = 8,
     on_progress: ProgressCallback | None = None,
+    plan: InputPlan | None = None,
 ) -> UploadResult:
-    """Upload `files` (local key → path) unless already present; returns each key's `s3://` URI."""
-    tracker = _Tracker(len(files), on_progress)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        planned = dict(zip(files, pool.map(_plan, files.values()), strict=True))
-    result = UploadResult()
-    unique: dict[str, tuple[Path, str, int]] = {}
-    for ref, (path, digest, size) in planned.items():
-        key = input_key(digest, path.name)
-        result.uris[ref] = s3_uri(bucket, key)
-        unique.setdefault(key, (path, digest, size))
-    tracker.files_total = len(unique)
+    """Upload `files` (local key → path) unless already present; returns each key's `s3://` URI. `plan` is
+    `plan_inputs`' answer for the same files and bucket, when the caller already has it."""
+    plan = plan if plan is not None else plan_inputs(bucket, files, workers=workers)
+    tracker = _Tracker(len(plan.files), on_progress)
+    result = UploadResult(uris=dict(plan.uris))
+    unique = plan.files
 
     def send(key: str) -> tuple[str, bool, int]:
         path, digest, size = unique[key]

@@ -339,6 +339,7 @@ def _scene_line(planned: SceneWork, scene: SceneRecord, record: BatchRecord) -> 
         realtime_factor=_ratio(audio / render) if render else None,
         size_bytes=scene.size_bytes,
         output_key=None if failed else scene.output_key,
+        sha256=None if failed else scene.sha256,
         error_code=(scene.error_code or "failed") if failed else None,
         error=(scene.error or "the scene failed without a message") if failed else None,
     )

@@ -112,6 +112,9 @@ class SceneReport(ReportModel):
     realtime_factor: float | None = Field(description="audio_seconds / render_seconds.")
     size_bytes: int | None
     output_key: str | None
+    sha256: str | None = Field(
+        default=None, description="The video's SHA-256 as the renderer recorded it: a downloaded copy is checked by it."
+    )
     error_code: str | None
     error: str | None
 

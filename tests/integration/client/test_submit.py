@@ -11,7 +11,8 @@ import pytest
 from cloudburst.client.errors import InvalidJob, JobNotFound
 from cloudburst.client.handle import JobHandle
 from cloudburst.client.job import Job
-from cloudburst.client.submit import canonical_job_bytes, submit, submit_job
+from cloudburst.client.status import ExecutionState
+from cloudburst.client.submit import canonical_job_bytes, prepare_job, submit, submit_job
 from cloudburst.client.targets import Target
 from cloudburst.core.naming import content_job_id, is_job_id
 from tests.integration.client.conftest import BUCKET
@@ -63,6 +64,23 @@ def test_a_cancelled_job_is_started_again_as_a_new_attempt(target: Target, tmp_p
     assert not second.reused
     assert second.job_id.startswith("story-")
     assert submit(job, target).job_id == second.job_id  # running: attached
+
+
+def test_prepare_sends_nothing_and_knows_the_id_of_every_attempt(target: Target, tmp_path: Path) -> None:
+    job = Job.from_folder(make_scene_folder(tmp_path / "story", ["s1"]))
+    prepared = prepare_job(job, target)
+    assert _keys(target) == []  # hashed locally: the id is known before anything is sent
+    first = submit_job(job, target, prepared=prepared)
+    assert (first.handle.job_id, first.earlier) == (prepared.first_job_id, None)
+    assert first.handle.cancel("testing") is True
+
+    second = submit_job(job, target)
+    assert second.earlier is not None
+    assert (second.earlier.job_id, second.earlier.state) == (first.handle.job_id, ExecutionState.ABORTED)
+    assert prepared.attempt_of(second.handle.job_id) == 2
+    assert prepared.attempt_of(first.handle.job_id) == 1
+    assert prepared.attempt_of("story-000000000000") is None
+    assert submit_job(job, target).earlier is None  # attached to the running second attempt
 
 
 def test_an_invalid_job_uploads_nothing_and_starts_nothing(target: Target, tmp_path: Path) -> None:

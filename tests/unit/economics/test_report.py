@@ -268,3 +268,18 @@ def test_a_region_missing_from_the_table_is_priced_with_the_fallback_and_says_so
     assert "no rates for ca-central-1" in elsewhere.prices.note
     assert elsewhere.cost.total_usd == report.cost.total_usd
     assert report.prices.note is None
+
+
+def test_scene_lines_carry_each_videos_sha256_so_a_downloaded_copy_can_be_checked() -> None:
+    records = [BatchRecord.model_validate(r) for r in _load()["records"]]
+    hashed = [
+        record.model_copy(
+            update={"scenes": [s.model_copy(update={"sha256": f"{s.name}-{s.attempt}-hash"}) for s in record.scenes]}
+        )
+        for record in records
+    ]
+    by_name = {scene.name: scene for scene in _report(records=hashed).scenes}
+    assert by_name["s02"].sha256 == "s02-0-hash"
+    assert by_name["s05"].sha256 == "s05-1-hash"  # the on-demand rerun's video, not the interrupted attempt's
+    assert by_name["s06"].sha256 is None  # failed: there is no video to check
+    assert by_name["s08"].sha256 is None  # never rendered
