@@ -137,7 +137,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve_parser.add_argument("--run-dir", type=Path, default=None, help="logs of the cloud and its tasks")
     serve_parser.add_argument("--port", type=int, default=0, help="the loopback endpoint's port (default: any)")
     serve_parser.add_argument(
-        "--time-scale", type=float, default=1.0, help="Retry intervals and Wait states run this many times as long"
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="Retry intervals and Wait states last this many times their real length (0.1: ten times faster)",
     )
     serve_parser.set_defaults(handler=serve)
     commands.add_parser("status", help="describe the serving local cloud").set_defaults(handler=status)
