@@ -102,7 +102,7 @@ def test_render_a_folder_end_to_end_with_videos_arriving_before_the_job_ends(
     videos = events(lines, "video")
     assert sorted(video["scene"] for video in videos) == sorted(AUDIO_SECONDS)
     (finished,) = events(lines, "finished")
-    assert (finished["state"], finished["scenes"]["done"], finished["videos_unverified"]) == ("SUCCEEDED", 4, [])
+    assert (finished["state"], finished["scenes"]["done"], finished["videos_unverified"]) == ("succeeded", 4, [])
 
     for video in videos:
         facts = probe(Path(video["path"]))
@@ -118,6 +118,10 @@ def test_render_a_folder_end_to_end_with_videos_arriving_before_the_job_ends(
 
     (report,) = events(lines, "report")
     assert (report["report"]["scenes_succeeded"], report["report"]["tasks_used"]) == (4, 2)
+    # one wall time and one cost: the final status is the report's, not Fargate alone up to the last poll
+    assert finished["cost_final"]
+    assert finished["cost_so_far_usd"] == report["report"]["cost"]["total_usd"]
+    assert finished["elapsed_s"] == report["report"]["wall_seconds"]
     assert {Path(path).name for path in report["files"]} >= {"report.json", "timeline.html"}
     assert (out / "report.json").is_file()
     assert cloud.leftover_tasks() == []
@@ -244,7 +248,7 @@ def test_submit_then_follow_from_other_invocations_and_a_failed_scene_exits_3(
     assert events(lines, "finished")[0]["error"] == "CloudBurst.ScenesFailed"
 
     code, lines, _ = cli("download", job_id, "--no-wait", "--output", tmp_path / "out")
-    assert code == 0
+    assert code == 3  # the job has ended, with a failed scene: the exit code says so, as `wait`'s does
     assert [video["scene"] for video in events(lines, "downloaded")[0]["videos"]] == ["good"]
 
     code, lines, _ = cli("report", job_id, "--output", tmp_path / "out")
@@ -255,6 +259,50 @@ def test_submit_then_follow_from_other_invocations_and_a_failed_scene_exits_3(
 
     code, lines, _ = cli("cancel", job_id)
     assert (code, events(lines, "cancelled")[0]["cancelled"]) == (0, False)  # it had already ended
+
+
+def test_a_cancelled_job_is_billed_for_the_tasks_that_ran_and_gets_a_report(cloud: LocalCloud, tmp_path: Path) -> None:
+    folder = tmp_path / "long"
+    for index in range(3):
+        write_png(folder / f"scene_{index}.png", 64, 36)
+        write_wav(folder / f"scene_{index}.wav", 5.0)
+    code, lines, _ = cli("submit", folder, "--scenes-per-task", "1", "--effect", "zoom_out")
+    job_id = events(lines, "submitted")[0]["job_id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        code, lines, _ = cli("status", job_id)
+        status = events(lines, "status")[0]
+        if status["tasks_running"] == 3:
+            break
+        time.sleep(0.2)
+    assert (status["state"], status["cost_final"]) == ("running", False)
+    running_cost = status["cost_so_far_usd"]
+    assert running_cost > 0
+
+    code, lines, _ = cli("cancel", job_id)
+    assert (code, events(lines, "cancelled")[0]["cancelled"]) == (0, True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the report is made once the state machine has stopped the tasks
+        code, lines, _ = cli("status", job_id)
+        status = events(lines, "status")[0]
+        if status["cost_final"]:
+            break
+        time.sleep(0.2)
+    assert (code, status["state"], status["execution_status"]) == (0, "cancelled", "ABORTED")
+    assert status["cost_so_far_usd"] > running_cost  # the tasks' Fargate, and what else the job used
+
+    code, lines, _ = cli("report", job_id, "--output", tmp_path / "report")
+    report = events(lines, "report")[0]["report"]
+    assert (code, report["status"]) == (0, "cancelled")
+    assert report["cost"]["total_usd"] == status["cost_so_far_usd"]
+    assert sorted(task["batch_index"] for task in report["tasks"]) == [0, 1, 2]
+    assert all(task["billed_seconds"] >= 60 for task in report["tasks"])  # Fargate's one-minute minimum
+    assert report["scenes_succeeded"] + report["scenes_failed"] == 3
+    assert (tmp_path / "report" / "timeline.html").is_file()
+
+    code, lines, _ = cli("download", job_id, "--no-wait", "--output", tmp_path / "videos")
+    videos = events(lines, "downloaded")[0]["videos"]
+    assert (code, len(videos)) == (4, report["scenes_succeeded"])  # what was rendered; the job is over
 
 
 def test_tasks_cleanup_stops_a_task_left_running_on_purpose(cloud: LocalCloud) -> None:

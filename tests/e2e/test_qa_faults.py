@@ -244,6 +244,8 @@ def test_the_report_of_a_faulty_job_reads_back_through_the_cli(
     assert printed["report"]["scenes_failed"] == 1
     code, lines, _ = cli("status", job_id)
     (status,) = [line for line in lines if line["event"] == "status"]
-    assert (code, status["state"], status["scenes"]) == (0, "FAILED", {"total": 2, "done": 1, "failed": 1, "left": 0})
+    assert (code, status["state"], status["execution_status"]) == (0, "partial", "FAILED")
+    assert status["scenes"] == {"total": 2, "done": 1, "failed": 1, "left": 0}
+    assert (status["cost_final"], status["cost_so_far_usd"]) == (True, printed["report"]["cost"]["total_usd"])
     assert "TaskStoppedBeforeReady" in status["failed_scenes"]["cli-lost"]
     assert checked_outcome(cloud, job_id, result)["cli-kept"]["status"] == "succeeded"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cloudburst.client.downloads import DownloadedVideo
-from cloudburst.client.status import JobStatus
+from cloudburst.client.status import JobState, JobStatus
 from cloudburst.models.report import Report
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")
@@ -44,15 +44,21 @@ def usd(amount: float | None) -> str:
 
 
 def status_line(status: JobStatus) -> str:
-    """One line of progress: 'scenes 3/6 done, 1 failed; 2 tasks running; 12.4 s; cost so far $0.0012'."""
+    """One line of progress: 'scenes 3/6 done, 1 failed; 2 tasks running; 12.4 s; cost so far $0.0012'; once
+    the job has its report, its wall time and total cost: 'scenes 6/6 done; 26.8 s; cost $0.0055'."""
     parts = [f"scenes {status.scenes_done}/{status.scenes_total} done"]
     if status.scenes_failed:
         parts[0] += f", {status.scenes_failed} failed"
     if not status.finished:
         parts.append(f"{status.tasks_running} task{'s' if status.tasks_running != 1 else ''} running")
     parts.append(human_seconds(status.elapsed_s))
-    parts.append(f"cost so far {usd(status.cost_so_far_usd)}")
+    parts.append(_cost(status))
     return "; ".join(parts)
+
+
+def _cost(status: JobStatus) -> str:
+    """'cost $0.0055' once it is the report's total (every service), else 'cost so far $0.0033' (Fargate)."""
+    return f"{'cost' if status.cost_final else 'cost so far'} {usd(status.cost_so_far_usd)}"
 
 
 def video_line(video: DownloadedVideo, started_at: float | None = None) -> str:
@@ -78,13 +84,13 @@ def outcome_line(status: JobStatus) -> str:
     if status.refused:
         problems = "; ".join(status.refusal_problems) or _first_line(status.cause or "") or "no reason given"
         return f"Job {status.job_id} was refused before any task started: {problems}."
-    rendered = f"{status.scenes_done} of {status.scenes_total} scenes rendered"
-    if status.state.value == "ABORTED":
+    rendered = f"{status.scenes_done} of {status.scenes_total} scenes rendered; {_cost(status)}"
+    if status.job_state is JobState.CANCELLED:
         return f"Job {status.job_id} was cancelled after {human_seconds(status.elapsed_s)}; {rendered}."
     why = ""
     if status.error:
         why = f": {status.error}" + (f" ({_first_line(status.cause)})" if status.cause else "")
-    return f"Job {status.job_id} {status.state.value.lower().replace('_', ' ')}{why}; {rendered}."
+    return f"Job {status.job_id} {status.job_state.value.replace('_', ' ')}{why}; {rendered}."
 
 
 def verification_line(downloaded: int, unverified: Sequence[str]) -> str | None:

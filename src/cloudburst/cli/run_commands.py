@@ -97,7 +97,7 @@ def submit(args: argparse.Namespace, out: Output) -> int:
 def status(args: argparse.Namespace, out: Output) -> int:
     with _target_for_job(args) as target:
         current = JobHandle.attach(target, args.job_id).status()
-        lines = [f"{current.job_id}: {current.state.value}; {status_line(current)}"]
+        lines = [f"{current.job_id}: {current.job_state.value.replace('_', ' ')}; {status_line(current)}"]
         if current.finished:
             lines.append(outcome_line(current))
         lines.extend(f"  failed: {scene}: {why}" for scene, why in sorted(current.failed_scenes.items()))
@@ -125,9 +125,11 @@ def download(args: argparse.Namespace, out: Output) -> int:
         destination = _destination(args, handle)
         if args.no_wait:
             videos = handle.download(destination, wait=False)
-            lines = [video_line(video) for video in videos] or [f"no videos of {handle.job_id} yet"]
-            out.result("downloaded", {"videos": [video_payload(video) for video in videos]}, lines)
-            return ExitCode.OK
+            current = handle.status()
+            lines = [video_line(video) for video in videos] or [_no_videos(current)]
+            payload = {"videos": [video_payload(video) for video in videos], "job": current.as_dict()}
+            out.result("downloaded", payload, lines)
+            return exit_code_for_status(current) if current.finished else ExitCode.OK
         display = out.run_display()
         try:
             final, _ = _follow(handle, display, destination)
@@ -137,6 +139,13 @@ def download(args: argparse.Namespace, out: Output) -> int:
         finally:
             display.close()
     return exit_code_for_status(final)
+
+
+def _no_videos(status: JobStatus) -> str:
+    """Why there is nothing to download: not yet (it runs), or never (it ended without any)."""
+    if not status.finished:
+        return f"no videos of {status.job_id} yet; it is still running (run without --no-wait to wait for them)"
+    return f"no videos of {status.job_id}: it ended ({status.job_state.value.replace('_', ' ')}) without any"
 
 
 def report(args: argparse.Namespace, out: Output) -> int:
@@ -162,7 +171,8 @@ def cancel(args: argparse.Namespace, out: Output) -> int:
         handle = JobHandle.attach(target, args.job_id)
         stopped = handle.cancel(args.reason)
         text = (
-            f"job {handle.job_id} cancelled; the state machine is stopping its tasks"
+            f"job {handle.job_id} cancelled; the state machine is stopping its tasks "
+            f"(`cloudburst report {handle.job_id}` prices them once they have stopped)"
             if stopped
             else f"job {handle.job_id} had already ended; nothing to cancel"
         )
@@ -304,7 +314,10 @@ def _cancel_after_interrupt(handle: JobHandle | None, final: JobStatus | None, o
         out.note("interrupted")
         return
     handle.cancel(f"interrupted (Ctrl-C) in {where}")
-    out.note(f"interrupted: job {handle.job_id} cancelled; the state machine is stopping its tasks")
+    out.note(
+        f"interrupted: job {handle.job_id} cancelled; the state machine is stopping its tasks "
+        f"(`cloudburst report {handle.job_id}` prices them once they have stopped)"
+    )
 
 
 def _show_report(

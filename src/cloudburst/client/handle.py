@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -21,13 +21,15 @@ from cloudburst.aws.s3 import get_json
 from cloudburst.client import layout
 from cloudburst.client.cost import fargate_cost_so_far, task_record_from_ecs
 from cloudburst.client.downloads import DownloadedVideo, RemoteVideo, VideoDownloader
+from cloudburst.client.ended_report import ended_job_report
 from cloudburst.client.errors import CloudBurstError, JobNotFound, ReportNotReady
-from cloudburst.client.status import ExecutionFacts, ExecutionState, JobStatus, summarize
+from cloudburst.client.status import INVALID_JOB_ERROR, ExecutionFacts, ExecutionState, JobStatus, summarize
 from cloudburst.client.targets import Target
-from cloudburst.core.naming import task_group
+from cloudburst.core.naming import batch_of_task_group, task_group
 from cloudburst.models.job import Architecture, JobSpec, parse_s3_uri
 from cloudburst.models.records import BatchRecord, TaskRecord
 from cloudburst.models.report import Report
+from cloudburst.pipeline.build_report import write_report_files
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions.type_defs import DescribeExecutionOutputTypeDef
@@ -117,7 +119,14 @@ class JobHandle:
         records = self._batch_records()
         now = time.time()
         running: list[dict[str, Any]] = self._running_tasks() if execution.state is ExecutionState.RUNNING else []
-        cost = fargate_cost_so_far(self._known_tasks(records, running), self.target.region, execution.stopped_at or now)
+        final: Report | None = None
+        seen = running
+        if execution.state is not ExecutionState.RUNNING:
+            try:
+                final = Report.model_validate(self._report_document(execution, videos, records))
+            except ReportNotReady:
+                seen = self._job_tasks()  # no report (yet): bill every task ECS still shows, stopped ones too
+        cost = fargate_cost_so_far(self._known_tasks(records, seen), self.target.region, execution.stopped_at or now)
         return summarize(
             self.job_id,
             execution,
@@ -127,6 +136,7 @@ class JobHandle:
             tasks_running=len(running),
             now=now,
             cost_so_far_usd=cost,
+            report=final,
         )
 
     def watch(self, destination: PathLike | None = None, *, poll_s: float | None = None) -> Iterator[JobEvent]:
@@ -185,32 +195,81 @@ class JobHandle:
         return [downloader.downloaded[video.scene] for video in videos]
 
     def report_document(self) -> dict[str, Any]:
-        """The job's `report.json`, as written by BuildReport."""
+        """The job's `report.json`: BuildReport's, or, for a job that ended before BuildReport could run
+        (cancelled, timed out, failed as a whole), the one made here from what the run left, once its tasks
+        have stopped (and saved next to its videos, so it is made once)."""
+        execution = execution_facts(self._describe())
+        return self._report_document(execution, None, None)
+
+    def _report_document(
+        self,
+        execution: ExecutionFacts,
+        videos: Sequence[RemoteVideo] | None,
+        records: Sequence[BatchRecord] | None,
+    ) -> dict[str, Any]:
         key = self._output_key(layout.REPORT_NAME)
         try:
             document = get_json(self.target.s3(), self.target.outputs.bucket, key)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                raise self._no_report() from None
-            raise
+            if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404", "NotFound"):
+                raise
+            report = self._report_of_ended_job(execution, videos, records)
+            write_report_files(self.target.s3(), self.target.outputs.bucket, self._output_key(""), report)
+            return report.model_dump(mode="json", by_alias=True)
         if not isinstance(document, dict):
             raise ReportNotReady(f"job {self.job_id}: report.json is not a JSON object")
         return document
 
-    def _no_report(self) -> ReportNotReady:
-        """Why there is no report: not yet (the job runs), or never (it ended before BuildReport ran)."""
-        execution = execution_facts(self._describe())
+    def _report_of_ended_job(
+        self,
+        execution: ExecutionFacts,
+        videos: Sequence[RemoteVideo] | None,
+        records: Sequence[BatchRecord] | None,
+    ) -> Report:
+        """The report of a job BuildReport will never report on; `ReportNotReady` when there is none (yet)."""
         if execution.state is ExecutionState.RUNNING:
-            return ReportNotReady(
+            raise ReportNotReady(
                 f"job {self.job_id} has no report yet",
                 "The report is written when the job ends; wait for it (`cloudburst wait`).",
             )
         how = "was cancelled" if execution.state is ExecutionState.ABORTED else f"ended {execution.state.value}"
-        why = f" ({execution.error})" if execution.error else ""
-        return ReportNotReady(
-            f"job {self.job_id} {how}{why} before its report was written; there will be none",
-            f"`cloudburst status {self.job_id}` shows which scenes were rendered; "
-            f"`cloudburst download {self.job_id}` fetches their videos.",
+        how += f" ({execution.error})" if execution.error else ""
+        if execution.error == INVALID_JOB_ERROR:
+            raise ReportNotReady(
+                f"job {self.job_id} was refused before any task started; nothing ran, so there is no report",
+                f"`cloudburst status {self.job_id}` says what to fix.",
+            )
+        try:
+            plan = get_json(self.target.s3(), self.target.outputs.bucket, layout.plan_key(self.job_id))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404", "NotFound"):
+                raise
+            raise ReportNotReady(
+                f"job {self.job_id} {how} before it was planned; no task ran, so there is no report"
+            ) from None
+        tasks = self._job_tasks()
+        stopping = [task for task in tasks if task.get("lastStatus") != "STOPPED"]
+        if stopping:
+            raise ReportNotReady(
+                f"job {self.job_id} {how}; {len(stopping)} of its tasks are still stopping, and its report is "
+                "made once they have stopped (they are billed until then)",
+                f"Run `cloudburst report {self.job_id}` again in a minute.",
+            )
+        by_attempt = {}
+        for raw in tasks:
+            attempt = batch_of_task_group(str(raw.get("group", "")), self.job_id)
+            if attempt is not None:
+                by_attempt[attempt] = task_record_from_ecs(raw, self.architecture)
+        return ended_job_report(
+            plan,
+            self._batch_records() if records is None else records,
+            by_attempt,
+            self._videos() if videos is None else videos,
+            region=self.target.region,
+            started_at=execution.started_at,
+            finished_at=execution.stopped_at or time.time(),
+            cancelled=execution.state is ExecutionState.ABORTED,
+            why=f"the job {how} before this batch ended",
         )
 
     def report(self) -> Report:
@@ -237,6 +296,8 @@ class JobHandle:
 
     def cancel(self, reason: str = "cancelled by the user") -> bool:
         """Stop the execution (the state machine stops its tasks); False if it had already ended."""
+        if execution_facts(self._describe()).state is not ExecutionState.RUNNING:
+            return False
         try:
             self.target.sfn().stop_execution(
                 executionArn=self.execution_arn, error="CloudBurst.Cancelled", cause=reason[:32768]
@@ -245,7 +306,7 @@ class JobHandle:
             if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
                 raise JobNotFound(f"no job {self.job_id} on {self.target.description}") from None
             raise
-        return execution_facts(self._describe()).state is ExecutionState.ABORTED
+        return True
 
     # -- internals ------------------------------------------------------------------------------------------
 
@@ -310,12 +371,20 @@ class JobHandle:
 
     def _running_tasks(self) -> list[dict[str, Any]]:
         """This job's tasks that ECS has not stopped yet (boto3's DescribeTasks shape)."""
+        return self._tasks_with_desired_status("RUNNING")
+
+    def _job_tasks(self) -> list[dict[str, Any]]:
+        """Every task of this job that ECS still describes, stopped ones included (ECS keeps a stopped task
+        for about an hour): what a job that ended without its batch records is billed from."""
+        return self._tasks_with_desired_status("RUNNING") + self._tasks_with_desired_status("STOPPED")
+
+    def _tasks_with_desired_status(self, desired: Literal["RUNNING", "STOPPED"]) -> list[dict[str, Any]]:
         cluster = self.target.outputs.cluster
         if cluster is None:
             return []
         ecs = self.target.ecs()
         group_prefix = job_task_group_prefix(self.job_id)
-        arns = list(list_task_arns(ecs, cluster, "RUNNING", started_by=STARTED_BY_STEP_FUNCTIONS))
+        arns = list(list_task_arns(ecs, cluster, desired, started_by=STARTED_BY_STEP_FUNCTIONS))
         running: list[dict[str, Any]] = []
         for start in range(0, len(arns), _DESCRIBE_BATCH):
             described = ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + _DESCRIBE_BATCH])

@@ -26,7 +26,36 @@ LOCAL_POLL_INTERVAL_S = 0.25
 
 
 def state_file() -> Path:
+    """Where `serve` describes itself: `$CLOUDBURST_LOCAL_STATE`, else `.cloudburst/local-cloud.json` here."""
     return Path(os.environ.get(STATE_FILE_ENV) or DEFAULT_STATE_FILE)
+
+
+def state_file_candidates(start: Path | None = None) -> list[Path]:
+    """Where commands look for a serving cloud, nearest first: `$CLOUDBURST_LOCAL_STATE` alone when set, else
+    `.cloudburst/local-cloud.json` in the working directory and in each parent, as git finds `.git`, so a
+    command run in a sub-folder (or next to the scenes) finds the cloud served from the project's root."""
+    explicit = os.environ.get(STATE_FILE_ENV)
+    if explicit:
+        return [Path(explicit)]
+    here = (start or Path.cwd()).resolve()
+    return [directory / DEFAULT_STATE_FILE for directory in (here, *here.parents)]
+
+
+def find_serving(start: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
+    """The nearest state file whose cloud is still running, and what it says; None when no cloud serves."""
+    for path in state_file_candidates(start):
+        state = read_state(path)
+        if state is not None:
+            return path, state
+    return None
+
+
+def where_looked(start: Path | None = None) -> str:
+    """The places `find_serving` looked, for an error message that lets the user see why it found nothing."""
+    if os.environ.get(STATE_FILE_ENV):
+        return f"${STATE_FILE_ENV} = {os.environ[STATE_FILE_ENV]}"
+    here = (start or Path.cwd()).resolve()
+    return f"{DEFAULT_STATE_FILE} in {here} and its parent directories"
 
 
 def read_state(path: Path) -> dict[str, Any] | None:
@@ -94,13 +123,14 @@ def start_embedded(**options: Any) -> Target:
 
 def open_local(*, allow_embedded: bool, **options: Any) -> Target:
     """The serving local cloud if one runs, else (when allowed) an embedded one."""
-    state = read_state(state_file())
-    if state is not None:
-        return connect_served(state)
+    found = find_serving()
+    if found is not None:
+        return connect_served(found[1])
     if not allow_embedded:
         raise TargetUnavailable(
-            "no local cloud is running, and this command needs one that outlives it",
-            "Start one in another terminal: python -m cloudburst.local serve (or use `cloudburst render`).",
+            f"no local cloud is running, and this command needs one that outlives it (looked for {where_looked()})",
+            "Start one in another terminal: python -m cloudburst.local serve (or use `cloudburst render`); "
+            f"if one serves from an unrelated directory, set {STATE_FILE_ENV} to its .cloudburst/local-cloud.json.",
         )
     return start_embedded(**options)
 

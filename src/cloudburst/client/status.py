@@ -2,8 +2,10 @@
 
 `summarize` is pure: it takes the execution's description, the videos in the output folder, the batch
 records written so far and the job's running tasks, and says how many scenes are done, failed and left, how
-many tasks are running, how long the job has run and what it has cost so far. The handle gathers the facts;
-the CLI and the compatibility layer only read the result.
+many tasks are running, how long the job has run and what it has cost so far. Once the job has its report,
+the time and the cost are the report's (`wall_seconds`, `cost.total_usd`: every service, not only Fargate),
+so every figure shown for a finished job is the same one. The handle gathers the facts; the CLI and the
+compatibility layer only read the result.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from typing import Any
 
 from cloudburst.client.downloads import RemoteVideo
 from cloudburst.models.records import BatchRecord, SceneStatus
+from cloudburst.models.report import Report
 from cloudburst.pipeline.job_document import listed_problems
 
 
 class ExecutionState(StrEnum):
-    """Step Functions' execution statuses."""
+    """Step Functions' execution statuses (`JobStatus.job_state` is what CloudBurst calls them)."""
 
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
@@ -33,6 +36,19 @@ SCENES_FAILED_ERROR = "CloudBurst.ScenesFailed"
 """The Fail state's error when the job ran to the end but some scenes failed (the report exists)."""
 INVALID_JOB_ERROR = "CloudBurst.InvalidJob"
 """The Fail state's error when PlanJob refused the job: no task was started; the cause lists the problems."""
+
+
+class JobState(StrEnum):
+    """How CloudBurst names where a job stands: the report's status once there is one, and the same words in
+    `render`, `status` and `report` (Step Functions' own status stays in `execution_status`)."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"  # ran to the end; some scenes failed, the others were delivered
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    REFUSED = "refused"  # PlanJob refused the job: nothing ran
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,25 @@ class JobStatus:
     videos: tuple[RemoteVideo, ...] = ()
     failed_scenes: dict[str, str] = field(default_factory=dict)  # scene → why
     recorded_sha256: dict[str, str] = field(default_factory=dict)  # scene → hash from the batch records
+    report_status: str | None = None  # the report's status, once the job has a report
+    cost_final: bool = False  # cost_so_far_usd and elapsed_s are the report's total and wall time
+
+    @property
+    def job_state(self) -> JobState:
+        """CloudBurst's name for where the job stands (see `JobState`)."""
+        if self.state is ExecutionState.RUNNING:
+            return JobState.RUNNING
+        if self.refused:
+            return JobState.REFUSED
+        if self.state is ExecutionState.ABORTED:
+            return JobState.CANCELLED
+        if self.state is ExecutionState.TIMED_OUT:
+            return JobState.TIMED_OUT
+        if self.report_status in {state.value for state in JobState}:
+            return JobState(self.report_status)
+        if self.all_succeeded:
+            return JobState.SUCCEEDED
+        return JobState.PARTIAL if self.ran_to_the_end and self.scenes_done else JobState.FAILED
 
     @property
     def finished(self) -> bool:
@@ -95,7 +130,8 @@ class JobStatus:
         """A JSON-ready summary (what `cloudburst status --json` prints)."""
         return {
             "job_id": self.job_id,
-            "state": self.state.value,
+            "state": self.job_state.value,
+            "execution_status": self.state.value,
             "scenes": {
                 "total": self.scenes_total,
                 "done": self.scenes_done,
@@ -105,6 +141,7 @@ class JobStatus:
             "tasks_running": self.tasks_running,
             "elapsed_s": round(self.elapsed_s, 3),
             "cost_so_far_usd": None if self.cost_so_far_usd is None else round(self.cost_so_far_usd, 6),
+            "cost_final": self.cost_final,
             "started_at": self.started_at,
             "stopped_at": self.stopped_at,
             "error": self.error,
@@ -145,11 +182,16 @@ def summarize(
     tasks_running: int,
     now: float,
     cost_so_far_usd: float | None = None,
+    report: Report | None = None,
 ) -> JobStatus:
+    """`report`, once the job has one, gives the final time, cost and status."""
     succeeded, failed, hashes = latest_scene_outcomes(records)
     done = succeeded | {video.scene for video in videos}
     failed = {name: why for name, why in failed.items() if name not in done}
     end = execution.stopped_at if execution.stopped_at is not None else now
+    elapsed = max(0.0, end - execution.started_at)
+    if report is not None:
+        elapsed, cost_so_far_usd = report.wall_seconds, report.cost.total_usd
     return JobStatus(
         job_id=job_id,
         state=execution.state,
@@ -157,7 +199,7 @@ def summarize(
         scenes_done=len(done),
         scenes_failed=len(failed),
         tasks_running=tasks_running,
-        elapsed_s=max(0.0, end - execution.started_at),
+        elapsed_s=elapsed,
         cost_so_far_usd=cost_so_far_usd,
         started_at=execution.started_at,
         stopped_at=execution.stopped_at,
@@ -166,4 +208,6 @@ def summarize(
         videos=tuple(sorted(videos, key=lambda video: (video.landed_at, video.scene))),
         failed_scenes=failed,
         recorded_sha256=hashes,
+        report_status=None if report is None else report.status,
+        cost_final=report is not None,
     )

@@ -51,3 +51,12 @@ def task_group(job: str, batch_index: int, attempt: int) -> str:
     """The ECS task group of one batch attempt: how the driver Lambdas find the task that the state machine's
     `runTask.sync` started (Step Functions forces `startedBy`, so the group is the only correlation we set)."""
     return f"cloudburst:{job}:{batch_index}:{attempt}"
+
+
+def batch_of_task_group(group: str, job: str) -> tuple[int, int] | None:
+    """(batch index, attempt) of a task group `task_group` made for this job; None for any other group."""
+    prefix = task_group(job, 0, 0).removesuffix("0:0")
+    batch, _, attempt = group.removeprefix(prefix).partition(":")
+    if not group.startswith(prefix) or not batch.isdigit() or not attempt.isdigit():
+        return None
+    return int(batch), int(attempt)

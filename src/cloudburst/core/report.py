@@ -101,12 +101,16 @@ def build_report(
     ephemeral_storage_gb: float = 20.0,
     lambda_architecture: Architecture = Architecture.X86_64,
     timing: TaskTimeModel | None = None,
+    cancelled: bool = False,
 ) -> Report:
     """The report of one job.
 
     `scenes` and `batches` are the plan (job order); `records` every BatchRecord written, reruns included;
     `started_at`/`finished_at` the execution's ends in epoch seconds (a task still running is billed up to
-    `finished_at`). `usage` is the counted Lambda/Step Functions/S3 usage if known, else it is estimated
+    `finished_at`). `cancelled` marks a job stopped before it ended: its status is then `cancelled`, whatever
+    its scenes did, and the comparisons with a sequential run (speedup, parallel efficiency, cost ratio) are
+    null, since the job never did all its work. `usage` is the counted Lambda/Step Functions/S3 usage if
+    known, else it is estimated
     (`usage.estimate_service_usage`). `timing` only serves when no task ran far enough to be measured.
     """
     if not finished_at >= started_at:
@@ -152,12 +156,12 @@ def build_report(
     sequential_usd += services_usd
     billed_total = sum(t.line.billed_seconds for t in task_facts)
     render_total = sum(t.line.render_seconds for t in task_facts)
-    speedup = sequential.wall_seconds / wall if wall > 0 else None
+    speedup = sequential.wall_seconds / wall if wall > 0 and not cancelled else None  # a cut-short run has none
 
     return Report(
         job_id=job_id,
         job_name=job_name,
-        status=_status(len(succeeded), len(scene_lines)),
+        status="cancelled" if cancelled else _status(len(succeeded), len(scene_lines)),
         region=region,
         started_at=_utc(started_at),
         finished_at=_utc(finished_at),
@@ -178,7 +182,7 @@ def build_report(
             speedup_factor=_ratio(speedup) if speedup is not None else None,
             parallel_efficiency=_ratio(speedup / tasks_used) if speedup is not None and tasks_used else None,
             processing_efficiency=_ratio(render_total / billed_total) if billed_total else None,
-            cost_ratio_vs_sequential=_ratio(total / sequential_usd) if sequential_usd > 0 else None,
+            cost_ratio_vs_sequential=_ratio(total / sequential_usd) if sequential_usd > 0 and not cancelled else None,
             sequential_estimate_seconds=_seconds(sequential.wall_seconds),
             success_rate=_ratio(len(succeeded) / len(scene_lines)) if scene_lines else 0.0,
         ),

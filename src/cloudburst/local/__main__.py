@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from cloudburst.client.local_target import STATE_FILE_ENV, read_state, state_file
+from cloudburst.client.local_target import STATE_FILE_ENV, find_serving, read_state, state_file
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _STOP_WAIT_SECONDS = 60.0
@@ -129,7 +129,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--state-file",
         type=Path,
         default=None,
-        help=f"where the serving cloud is described (default: ${STATE_FILE_ENV} or .cloudburst/local-cloud.json)",
+        help=f"where the serving cloud is described (default: ${STATE_FILE_ENV}, else .cloudburst/local-cloud.json: "
+        "serve writes it in the working directory; status and stop look there and in each parent directory)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the local cloud until stopped")
@@ -137,13 +138,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve_parser.add_argument("--run-dir", type=Path, default=None, help="logs of the cloud and its tasks")
     serve_parser.add_argument("--port", type=int, default=0, help="the loopback endpoint's port (default: any)")
     serve_parser.add_argument(
-        "--time-scale", type=float, default=1.0, help="Retry intervals and Wait states run this many times as long"
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="Retry intervals and Wait states last this many times their real length (0.1: ten times faster)",
     )
     serve_parser.set_defaults(handler=serve)
     commands.add_parser("status", help="describe the serving local cloud").set_defaults(handler=status)
     commands.add_parser("stop", help="stop the serving local cloud and its tasks").set_defaults(handler=stop)
     args = parser.parse_args(argv)
-    args.state_file = args.state_file or state_file()
+    if args.state_file is None:
+        found = None if args.command == "serve" else find_serving()
+        args.state_file = found[0] if found is not None else state_file()
     return args
 
 

@@ -632,7 +632,7 @@ def _revert_client_reuse() -> None:
 
 
 class _ScaledClock:
-    """Stands in for the `time` module inside moto's retrier: Retry intervals pass `scale` times faster."""
+    """Stands in for the `time` module inside moto's retrier: Retry intervals last `scale` times their length."""
 
     def __init__(self, scale: float) -> None:
         self.scale = scale

@@ -18,7 +18,8 @@ from cloudburst.models.records import SceneStatus
 
 REPORT_SCHEMA_VERSION: Final = "1"
 
-JobStatus = Literal["succeeded", "partial", "failed"]
+JobStatus = Literal["succeeded", "partial", "failed", "cancelled"]
+"""`cancelled`: the job was stopped before it ended (its report is made by the CLI from what the run left)."""
 
 
 class ReportModel(BaseModel):

@@ -75,9 +75,16 @@ def load_batch_records(s3: S3Client, bucket: str, job_id: str) -> list[BatchReco
 
 
 def report_for(
-    plan: Mapping[str, Any], records: list[BatchRecord], region: str, started_at: float, finished_at: float
+    plan: Mapping[str, Any],
+    records: list[BatchRecord],
+    region: str,
+    started_at: float,
+    finished_at: float,
+    *,
+    cancelled: bool = False,
 ) -> Report:
-    """The plan (plan.json) and the records, through the report core."""
+    """The plan (plan.json) and the records, through the report core (also the CLI's, for a job that ended
+    before this Lambda could run)."""
     return price_job(
         job_id=plan["job_id"],
         job_name=plan.get("name"),
@@ -90,6 +97,7 @@ def report_for(
         finished_at=max(finished_at, started_at),
         prices=bundled_price_table(),
         ephemeral_storage_gb=RENDERER_EPHEMERAL_STORAGE_GB,
+        cancelled=cancelled,
     )
 
 
@@ -132,14 +140,19 @@ def build_report(
     plan = get_json(s3, bucket, plan_key)
     records = load_batch_records(s3, bucket, job_id)
     report = report_for(plan, records, region, epoch_of(execution_started), now())
-    prefix = plan["output_prefix"]
+    report_key = write_report_files(s3, bucket, plan["output_prefix"], report)
+    result = outcome(report, report_key)
+    announce(result, bucket, plan, notifier)
+    return result
+
+
+def write_report_files(s3: S3Client, bucket: str, prefix: str, report: Report) -> str:
+    """report.json, timeline.html and timeline.png next to the videos (under `prefix`); the report's key."""
     report_key = f"{prefix}report.json"
     put_bytes(s3, bucket, report_key, report.model_dump_json(indent=2).encode(), "application/json")
     put_bytes(s3, bucket, f"{prefix}timeline.html", timeline_html(report).encode(), "text/html; charset=utf-8")
     put_bytes(s3, bucket, f"{prefix}timeline.png", timeline_png(report), "image/png")
-    result = outcome(report, report_key)
-    announce(result, bucket, plan, notifier)
-    return result
+    return report_key
 
 
 def announce(result: JobOutcome, bucket: str, plan: Mapping[str, Any], notifier: Notifier) -> None:

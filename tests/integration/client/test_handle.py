@@ -15,7 +15,7 @@ from cloudburst.client.downloads import VideoDownloader
 from cloudburst.client.errors import DownloadFailed, ReportNotReady
 from cloudburst.client.handle import JobEnded, JobHandle, SceneFailed, StatusUpdate, VideoArrived, job_task_group_prefix
 from cloudburst.client.job import Job
-from cloudburst.client.status import ExecutionState
+from cloudburst.client.status import ExecutionState, JobState
 from cloudburst.client.submit import submit
 from cloudburst.client.targets import Target
 from cloudburst.core.naming import task_group
@@ -156,11 +156,88 @@ def test_report_before_the_job_ends_says_so(target: Target, tmp_path: Path) -> N
     assert [path.name for path in written] == ["report.json", "timeline.html"]
 
 
-def test_a_job_that_ended_without_a_report_says_there_will_be_none(target: Target, tmp_path: Path) -> None:
+def test_a_job_cancelled_before_it_was_planned_has_no_report(target: Target, tmp_path: Path) -> None:
     handle = _handle(target, tmp_path, ["s1"])
-    target.sfn().stop_execution(executionArn=handle.execution_arn)
-    with pytest.raises(ReportNotReady, match="was cancelled before its report was written; there will be none"):
+    assert handle.cancel() is True
+    assert handle.cancel() is False  # it had already ended
+    with pytest.raises(ReportNotReady, match="was cancelled before it was planned; no task ran"):
         handle.report_document()
+    status = handle.status()
+    assert (status.job_state, status.cost_so_far_usd, status.cost_final) == (JobState.CANCELLED, 0.0, False)
+
+
+def _put_plan(target: Target, handle: JobHandle, batches: list[list[str]]) -> None:
+    plan = {
+        "job_id": handle.job_id,
+        "name": "story",
+        "compute": {"profile": "standard", "capacity": "on-demand", "architecture": "x86_64"},
+        "output_prefix": f"outputs/{handle.job_id}/",
+        "scenes": [
+            {"name": name, "batch_index": index, "audio_seconds": 4.0}
+            for index, names in enumerate(batches)
+            for name in names
+        ],
+        "batches": [
+            {"index": index, "scenes": names, "audio_seconds": 4.0 * len(names)} for index, names in enumerate(batches)
+        ],
+    }
+    target.s3().put_object(Bucket=BUCKET, Key=f"runs/{handle.job_id}/plan.json", Body=json.dumps(plan).encode())
+
+
+def test_a_cancelled_job_gets_a_report_of_what_its_tasks_did_and_cost(target: Target, tmp_path: Path) -> None:
+    handle = _handle(target, tmp_path, ["s1", "s2", "s3", "s4"])
+    _put_plan(target, handle, [["s1", "s2"], ["s3", "s4"]])
+    _put_record(  # batch 0 finished before the cancel: its record bills its task
+        target,
+        handle,
+        0,
+        [
+            {"name": "s1", "status": "succeeded", "batch_index": 0},
+            {"name": "s2", "status": "succeeded", "batch_index": 0},
+        ],
+        task_arn="arn:aws:ecs:us-east-1:123456789012:task/cloudburst/0",
+        cpu_units=2048,
+        memory_mib=4096,
+        pull_started_at=1000.0,
+        stopped_at=1090.0,
+    )
+    (arn,) = run_renderer_tasks(target, task_group(handle.job_id, 1, 0), startedBy="AWS Step Functions")
+    _put_video(target, handle, "s3")  # batch 1 delivered one scene, then the job was cancelled
+    assert handle.cancel("changed my mind") is True
+    ecs, cluster = target.ecs(), target.outputs.cluster or ""
+    with pytest.raises(ReportNotReady, match="1 of its tasks are still stopping"):
+        handle.report_document()  # (the state machine stops its tasks; here the test does)
+    ecs.stop_task(cluster=cluster, task=arn, reason="Execution was stopped")
+    ecs.describe_tasks(cluster=cluster, tasks=[arn])  # moto moves it on when described
+
+    report = handle.report()
+    assert report.status == "cancelled"
+    assert (report.scenes_succeeded, report.scenes_failed) == (3, 1)
+    assert sorted((task.batch_index, task.task_arn) for task in report.tasks) == [
+        (0, "arn:aws:ecs:us-east-1:123456789012:task/cloudburst/0"),
+        (1, arn),
+    ]
+    rates = bundled_price_table().fargate_rates("us-east-1", Architecture.X86_64, Capacity.ON_DEMAND)
+    assert report.cost.by_service.fargate == pytest.approx(90 * rates.per_second(2, 4), abs=1e-6)
+    assert report.efficiency.speedup_factor is None  # it never did all its work
+    (failure,) = report.failures
+    assert failure.scene == "s4"
+    assert "was cancelled" in failure.error
+    stored = target.s3().list_objects_v2(Bucket=BUCKET, Prefix=f"outputs/{handle.job_id}/")["Contents"]
+    assert {item["Key"].rsplit("/", 1)[-1] for item in stored} == {
+        "s3.mp4",
+        "report.json",
+        "timeline.html",
+        "timeline.png",
+    }
+
+    status = handle.status()
+    assert (status.job_state, status.state) == (JobState.CANCELLED, ExecutionState.ABORTED)
+    assert status.cost_final
+    assert status.cost_so_far_usd == report.cost.total_usd
+    assert status.elapsed_s == report.wall_seconds
+    assert status.as_dict()["state"] == "cancelled"
+    assert status.as_dict()["execution_status"] == "ABORTED"
 
 
 def test_a_task_that_stopped_before_its_record_is_still_counted(target: Target, tmp_path: Path) -> None:

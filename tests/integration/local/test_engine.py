@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cloudburst.local import LocalCloud
-from tests.integration.local.conftest import explain, run, run_task_input, start
+from tests.integration.local.conftest import TIME_SCALE, explain, run, run_task_input, start
 
 pytestmark = pytest.mark.slow
 
@@ -87,6 +87,9 @@ def test_asl_features_the_product_relies_on(engine_cloud: LocalCloud) -> None:
     assert result.error == "Test.Finished"  # Fail.ErrorPath
     assert result.cause == "after 3 attempts"  # Fail.CausePath with an intrinsic; two Transient retries
     assert len(result.events("WaitStateEntered")) == 1
+    waited = result.events("WaitStateExited")[0]["timestamp"] - result.events("WaitStateEntered")[0]["timestamp"]
+    # time_scale multiplies the length of a Wait state (not divides it)
+    assert 10 * TIME_SCALE * 0.5 <= waited.total_seconds() < 10 * TIME_SCALE + 1.5
     retried = [
         event for event in result.events("TaskFailed") if event["taskFailedEventDetails"]["error"] == "Transient"
     ]

@@ -73,7 +73,8 @@ def test_json_display_writes_one_parsable_object_per_line(tmp_path: Path) -> Non
         "landed_at": 104.0,
         "downloaded_at": 105.0,
     }
-    assert (lines[-1]["state"], lines[-1]["error"]) == ("FAILED", "CloudBurst.ScenesFailed")
+    assert (lines[-1]["state"], lines[-1]["execution_status"]) == ("partial", "FAILED")  # ours, and Step Functions'
+    assert lines[-1]["error"] == "CloudBurst.ScenesFailed"
     assert (lines[-1]["videos_downloaded"], lines[-1]["videos_unverified"]) == (1, [])
 
 

@@ -67,16 +67,23 @@ def test_status_and_outcome_lines() -> None:
     partial = _status(ExecutionState.FAILED, "CloudBurst.ScenesFailed", done=4, failed=2)
     assert outcome_line(partial) == "Job story-0123456789ab finished with 2 of 6 scenes failed (4 rendered)."
     assert outcome_line(_status(ExecutionState.ABORTED, done=2)) == (
-        "Job story-0123456789ab was cancelled after 1 min 15 s; 2 of 6 scenes rendered."
+        "Job story-0123456789ab was cancelled after 1 min 15 s; 2 of 6 scenes rendered; cost so far $0.0012."
     )
     timed_out = _status(ExecutionState.TIMED_OUT, "States.Timeout", done=1)
     assert outcome_line(timed_out).startswith("Job story-0123456789ab timed out: States.Timeout (scenes s2")
-    assert outcome_line(timed_out).endswith("; 1 of 6 scenes rendered.")
+    assert outcome_line(timed_out).endswith("; 1 of 6 scenes rendered; cost so far $0.0012.")
     refused = _status(ExecutionState.FAILED, "CloudBurst.InvalidJob", done=0)
     refused = dataclasses.replace(refused, cause="The job is invalid (2 problems):\n- scenes[1].audio: a\n- name: b")
     assert outcome_line(refused) == (
         "Job story-0123456789ab was refused before any task started: scenes[1].audio: a; name: b."
     )
+
+
+def test_a_finished_job_with_its_report_shows_the_reports_cost_not_a_cost_so_far() -> None:
+    ended = dataclasses.replace(_status(ExecutionState.SUCCEEDED), cost_final=True)
+    assert status_line(ended) == "scenes 6/6 done; 1 min 15 s; cost $0.0012"
+    cancelled = dataclasses.replace(_status(ExecutionState.ABORTED, done=0), cost_final=True)
+    assert outcome_line(cancelled).endswith("; 0 of 6 scenes rendered; cost $0.0012.")
 
 
 def test_video_line(tmp_path: Path) -> None:

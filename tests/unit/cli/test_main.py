@@ -153,8 +153,10 @@ def test_commands_that_follow_a_job_need_a_local_cloud_that_outlives_them(
     code, _, err = _run(["status", "story-0123456789ab"])
     assert code == 4
     assert err == (
-        "error: no local cloud is running, and this command needs one that outlives it\n"
-        "Start one in another terminal: python -m cloudburst.local serve (or use `cloudburst render`).\n"
+        "error: no local cloud is running, and this command needs one that outlives it "
+        f"(looked for $CLOUDBURST_LOCAL_STATE = {tmp_path / 'no-such-state.json'})\n"
+        "Start one in another terminal: python -m cloudburst.local serve (or use `cloudburst render`); "
+        "if one serves from an unrelated directory, set CLOUDBURST_LOCAL_STATE to its .cloudburst/local-cloud.json.\n"
     )
 
 

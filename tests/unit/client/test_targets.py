@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cloudburst.client.errors import TargetUnavailable
-from cloudburst.client.local_target import read_state
+from cloudburst.client.local_target import STATE_FILE_ENV, find_serving, open_local, read_state
 from cloudburst.client.targets import StackOutputs, TargetChoice, TargetKind, choose_target, read_samconfig
 
 SAMCONFIG = """version = 0.1
@@ -78,3 +78,44 @@ def test_a_state_file_counts_only_while_its_process_lives(tmp_path: Path) -> Non
     assert read_state(state) is None
     state.write_text(f'{{"pid": {os.getpid()}, "endpoint_url": "http://127.0.0.1:1"}}')
     assert read_state(state) == {"pid": os.getpid(), "endpoint_url": "http://127.0.0.1:1"}
+
+
+def _serving_state(directory: Path) -> Path:
+    state = directory / ".cloudburst" / "local-cloud.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(f'{{"pid": {os.getpid()}, "endpoint_url": "http://127.0.0.1:1"}}')
+    return state
+
+
+def test_a_serving_cloud_is_found_from_any_directory_below_the_one_it_serves_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(STATE_FILE_ENV, raising=False)
+    deep = tmp_path / "project" / "my-scenes" / "audio"
+    deep.mkdir(parents=True)
+    assert find_serving(deep) is None
+    state = _serving_state(tmp_path / "project")
+    found = find_serving(deep)
+    assert found is not None
+    assert found[0] == state.resolve()
+    nearer = _serving_state(tmp_path / "project" / "my-scenes")
+    nearer.write_text('{"pid": 999999999}')  # a stale file nearer by does not hide the serving one
+    assert find_serving(deep) == found
+
+
+def test_no_serving_cloud_names_where_it_looked_and_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(STATE_FILE_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TargetUnavailable) as caught:
+        open_local(allow_embedded=False)
+    assert f"looked for .cloudburst/local-cloud.json in {tmp_path.resolve()} and its parent directories" in str(
+        caught.value.message
+    )
+    assert STATE_FILE_ENV in (caught.value.hint or "")
+    elsewhere = tmp_path / "elsewhere.json"
+    monkeypatch.setenv(STATE_FILE_ENV, str(elsewhere))
+    _serving_state(tmp_path)  # ignored: the variable, when set, is the only place looked in
+    with pytest.raises(TargetUnavailable, match=re.escape(f"${STATE_FILE_ENV} = {elsewhere}")):
+        open_local(allow_embedded=False)

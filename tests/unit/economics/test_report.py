@@ -248,6 +248,21 @@ def test_all_succeeded_and_all_failed_statuses() -> None:
     assert nothing.cost.per_video_minute_usd is None
 
 
+def test_a_cancelled_job_is_priced_the_same_but_says_cancelled_and_compares_with_nothing(report: Report) -> None:
+    cancelled = _report(cancelled=True)
+    assert cancelled.status == "cancelled"
+    assert cancelled.cost == report.cost  # its tasks were billed all the same
+    assert (cancelled.scenes_succeeded, cancelled.tasks_used) == (report.scenes_succeeded, report.tasks_used)
+    assert report.efficiency.speedup_factor is not None
+    efficiency = cancelled.efficiency
+    assert (efficiency.speedup_factor, efficiency.parallel_efficiency, efficiency.cost_ratio_vs_sequential) == (
+        None,
+        None,
+        None,
+    )
+    assert efficiency.processing_efficiency == report.efficiency.processing_efficiency
+
+
 def test_usage_is_estimated_when_not_given() -> None:
     report = _report(usage=None)
     assert report.usage.estimated is True

@@ -7,7 +7,15 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloudburst.core.naming import content_job_id, is_job_id, job_id, manifest_job_id, safe_job_name, task_group
+from cloudburst.core.naming import (
+    batch_of_task_group,
+    content_job_id,
+    is_job_id,
+    job_id,
+    manifest_job_id,
+    safe_job_name,
+    task_group,
+)
 
 EXECUTION_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/]{1,80}$")
 
@@ -36,3 +44,11 @@ def test_every_id_is_a_valid_execution_name(name: str | None, seed: bytes) -> No
 
 def test_task_groups_name_job_batch_and_attempt() -> None:
     assert task_group("story-0123456789ab", 4, 1) == "cloudburst:story-0123456789ab:4:1"
+
+
+def test_a_task_group_is_read_back_only_for_its_own_job() -> None:
+    assert batch_of_task_group(task_group("story-0123456789ab", 12, 1), "story-0123456789ab") == (12, 1)
+    assert batch_of_task_group(task_group("story-0123456789ab", 0, 0), "story-0123456789") is None
+    assert batch_of_task_group(task_group("other-0123456789ab", 0, 0), "story-0123456789ab") is None
+    assert batch_of_task_group("family:renderer", "story-0123456789ab") is None
+    assert batch_of_task_group("cloudburst:story-0123456789ab:x:0", "story-0123456789ab") is None
