@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloudburst.core.media_types import VTT, decode_subtitle_text
+from cloudburst.core.subtitle_cues import Cue, SubtitleSyntaxError, parse_srt, parse_vtt
 from cloudburst.models.render_options import SubtitleStyle
 from cloudburst.renderer.media.inputs import SniffedInput
 from cloudburst.renderer.media.rejections import too_large, unreadable
 from cloudburst.renderer.media.subtitles.ass import ass_document, line_width, text_layout
-from cloudburst.renderer.media.subtitles.cues import Cue, SubtitleSyntaxError, parse_srt, parse_vtt
 from cloudburst.renderer.media.subtitles.fonts import choose_font, fontconfig_lang
 from cloudburst.renderer.media.subtitles.timeline import Segment, segments
 from cloudburst.renderer.media.subtitles.wrap import font_measure, wrap_line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cloudburst.renderer.media.subtitles.cues import Cue, SubtitleSyntaxError, clean_text, parse_srt, parse_vtt
+from cloudburst.core.subtitle_cues import Cue, SubtitleSyntaxError, clean_text, parse_srt, parse_vtt
 
 
 def test_a_plain_srt_gives_times_in_milliseconds_and_text_lines() -> None:
