@@ -192,3 +192,41 @@ def test_a_bug_is_one_sentence_without_debug_and_a_traceback_with_it(
     )
     with pytest.raises(ZeroDivisionError):
         _run(["validate", str(story), "--debug"])
+
+
+def _command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every verb path down the parser tree (`('tasks', 'list')`...), read from argparse itself."""
+    paths = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                paths += _command_paths(sub, (*prefix, name))
+    return paths or [prefix]
+
+
+def test_every_command_takes_json_and_the_target_at_every_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLOUDBURST_STACK", raising=False)
+    paths = _command_paths(build_parser())
+    assert ("tasks", "list") in paths
+    assert ("validate",) in paths
+    for path in paths:
+        operands = ["story"] if path[0] in ("render", "submit", "validate", "plan") else []
+        operands += ["job-1"] if path[0] in ("status", "wait", "download", "report", "cancel") else []
+        for at in range(len(path) + 1):
+            argv = [*path[:at], "--json", *path[at:], *operands]
+            assert _args(*argv).json is True, argv
+        if path[0] not in ("validate", "plan"):  # these two run on this machine: no target
+            for at in range(len(path) + 1):
+                argv = [*path[:at], "--stack", "prod", *path[at:], *operands]
+                assert _args(*argv).stack == "prod", argv
+        assert _args(*path, *operands).json is False
+
+
+def test_tasks_list_with_json_after_the_group_runs_as_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CLOUDBURST_STACK", raising=False)
+    monkeypatch.setenv("CLOUDBURST_LOCAL_STATE", str(tmp_path / "no-such-state.json"))
+    code = main(["tasks", "--json", "list"])
+    error = json.loads(capsys.readouterr().out)
+    assert (code, error["event"], error["exit_code"]) == (4, "error", 4)
