@@ -200,12 +200,19 @@ def test_a_job_stopped_by_its_user_stops_its_tasks(product_cloud: LocalCloud, tm
 
 
 def test_an_invalid_job_is_refused_before_any_task_starts(product_cloud: LocalCloud, tmp_path: Path) -> None:
-    scenes = [scene_files(tmp_path, "good", 1.0), scene_files(tmp_path, "text", 1.0)]
+    scenes = [
+        scene_files(tmp_path, "good", 1.0),
+        scene_files(tmp_path, "text", 1.0),
+        scene_files(tmp_path, "backwards", 1.0, subtitles=True),
+    ]
     scenes[1].image.write_text("this is not a picture")
+    assert scenes[2].subtitles is not None
+    scenes[2].subtitles.write_text("1\n00:00:00,500 --> 00:00:00,200\nends before it starts\n")
     job_id, result = run_job(product_cloud, job_document(product_cloud, scenes, "invalid"))
     assert result.status == "FAILED"
     assert result.error == "CloudBurst.InvalidJob"
     assert "scenes[1].image" in (result.cause or "")
+    assert "backwards.srt: not valid SRT: line 2: the cue ends (00:00:00,200) before it starts" in (result.cause or "")
     assert job_tasks(product_cloud, job_id) == []
 
 

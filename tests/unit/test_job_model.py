@@ -19,7 +19,7 @@ def _job(**overrides: object) -> dict[str, object]:
 def _problems(document: dict[str, object]) -> list[str]:
     with pytest.raises(ValidationError) as caught:
         JobSpec.model_validate(document)
-    return describe_validation_error(caught.value)
+    return describe_validation_error(caught.value, JobSpec)
 
 
 def test_minimal_job_gets_documented_defaults() -> None:
@@ -91,7 +91,21 @@ def test_scene_overrides_deep_merge_over_job_options() -> None:
         (_job(compute={"profile": "huge"}), "compute.profile: Input should be"),
         (_job(compute={"capacity": "spot", "architecture": "arm64"}), "capacity 'spot' needs architecture"),
         (_job(render={"fps": 0}), "render.fps: Input should be greater than or equal to 1"),
-        (_job(render={"colour": "red"}), "render.colour: Extra inputs are not permitted"),
+        (_job(render={"colour": "red"}), "render.colour: unknown field"),
+        (_job(render={"efect": "zoom_in"}), "render.efect: unknown field; did you mean 'effect'?"),
+        (_job(scenes=[{"name": "a", "imgae": "a.png"}]), "scenes[0].imgae: unknown field; did you mean 'image'?"),
+        (
+            _job(compute={"cpu": 4}),
+            "compute.cpu: unknown field; expected one of architecture, capacity, profile",
+        ),
+        (
+            _job(scenes=[{"name": "a", "image": "a", "audio": "b", "render": {"subtitles": {"fnt": "x"}}}]),
+            "scenes[0] (a): render.subtitles.fnt: unknown field; did you mean 'font'?",
+        ),
+        (
+            _job(render={"subtitles": {"language": "English"}}),
+            "render.subtitles.language: 'English' is not a language code: give 'auto' or a BCP 47 code such as en",
+        ),
         (
             _job(scenes=[{"name": "a", "image": "a", "audio": "b", "render": {"subtitles": {"box_opacity": 2}}}]),
             "scenes[0] (a): render.subtitles.box_opacity: Input should be less than or equal to 1",

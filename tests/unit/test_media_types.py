@@ -29,6 +29,9 @@ from cloudburst.core import media_types as mt
             mt.SRT,
         ),
         (mt.MediaKind.SUBTITLES, b"WEBVTT\n\n00:01.000 --> 00:02.000\nHi\n", mt.VTT),
+        # A first timing line the cue parser will refuse is still SRT: the parser names its line and fault.
+        (mt.MediaKind.SUBTITLES, b"1\n00:0x:00,000 --> 00:00:01,000\nHi\n", mt.SRT),
+        (mt.MediaKind.SUBTITLES, b"00:00:00,000 --> 00:00:1,50\nHi\n", mt.SRT),
     ],
 )
 def test_allowed_formats_are_recognised(kind: mt.MediaKind, head: bytes, expected: mt.MediaFormat) -> None:
@@ -45,6 +48,7 @@ def test_allowed_formats_are_recognised(kind: mt.MediaKind, head: bytes, expecte
         (mt.MediaKind.IMAGE, b"<svg xmlns='http://www.w3.org/2000/svg'/>", "an XML or HTML document"),
         (mt.MediaKind.SUBTITLES, b"\xff\xfe1\x00", "must be UTF-8"),
         (mt.MediaKind.SUBTITLES, b"just some words\nno timings\n", "expected SRT or WebVTT"),
+        (mt.MediaKind.SUBTITLES, b"<!DOCTYPE html>\n<!-- x --> y\n", "an XML or HTML document"),
         (mt.MediaKind.IMAGE, b"", "the file is empty"),
     ],
 )

@@ -111,11 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--plan-region", default="us-east-1", metavar="REGION", help="whose prices (default us-east-1)")
     plan.add_argument("--startup-seconds", type=float, metavar="S", help="task start-up time to assume")
 
+    _add_tasks(verbs)
+    return parser
+
+
+def _add_tasks(verbs: argparse._SubParsersAction[_Parser]) -> None:
+    """`tasks list` and `tasks cleanup`: a group whose own parser takes the shared options too, so that
+    `tasks --json list` works like `--json tasks list` and `tasks list --json`."""
     tasks = verbs.add_parser(
         "tasks",
         help="List or stop CloudBurst's running tasks (by their CreatedBy=cloudburst tag).",
         description="List or stop CloudBurst's running tasks (by their CreatedBy=cloudburst tag).",
     )
+    add_target_options(tasks, suppress_defaults=True)
+    add_output_options(tasks, suppress_defaults=True)
     task_verbs = tasks.add_subparsers(dest="task_verb", metavar="ACTION", parser_class=_Parser)
     task_verbs.required = True
     for name, help_text, command in (
@@ -136,7 +145,6 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--reason", default="stopped with cloudburst tasks cleanup", help="recorded by ECS")
             sub.add_argument("--all", action="store_true", help="also stop tasks of jobs that are still running")
         sub.set_defaults(command=command)
-    return parser
 
 
 def _add_destination(parser: argparse.ArgumentParser, what: str) -> None:

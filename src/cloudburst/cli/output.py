@@ -44,7 +44,7 @@ class Output:
         problems = exc.problems if isinstance(exc, InvalidJob) else []
         if self.json_mode:
             payload: dict[str, Any] = {"event": "error", "error": type(exc).__name__, "message": exc.message}
-            payload["hint"] = exc.hint
+            payload["hint"] = exc.json_hint if isinstance(exc, InvalidJob) else exc.hint
             if problems:
                 payload["problems"] = problems
             self.stdout.write(json.dumps({**payload, "exit_code": int(code)}, ensure_ascii=False) + "\n")

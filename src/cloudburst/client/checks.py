@@ -2,8 +2,9 @@
 
 The type comes from the first bytes (`cloudburst.core.media_types.sniff`), the audio length from the headers
 (`cloudburst.core.audio_info.audio_duration`), the size caps are the Plan Lambda's (`SIZE_CAPS`) and the
-picture and length limits the renderer's (`Limits`), so a job that passes here is not refused later for its
-inputs, and a job refused here gets the same reason, sooner.
+picture and length limits the renderer's (`Limits`), and subtitles are read whole by the renderer's own cue
+parser (`cloudburst.core.subtitle_cues`), so a job that passes here is not refused later for its inputs, and a
+job refused here gets the same reason, sooner.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from cloudburst.core.audio_info import AudioUnreadable, audio_duration
 from cloudburst.core.media_types import SNIFF_BYTES, MediaFormat, MediaKind, UnsupportedMedia, sniff
+from cloudburst.core.subtitle_cues import SubtitlesRejected, cues_from_bytes
 from cloudburst.pipeline.input_checks import MIB, ROLE_KINDS, SIZE_CAPS
 from cloudburst.renderer.media.api import Limits
 
@@ -66,6 +68,8 @@ def _checked_input(path: Path, role: str, limits: Limits) -> InputFacts:
             raise InputProblem(f"{path}: {exc.detail}") from None
         if kind is MediaKind.AUDIO:
             return _audio_facts(path, fmt, size, stream, limits)
+        if kind is MediaKind.SUBTITLES:
+            _check_cues(path, fmt, head + stream.read(cap), limits)  # the whole file: it is under its cap
     if kind is MediaKind.IMAGE:
         return InputFacts(path, fmt, size, pixels=_image_size(path, limits))
     return InputFacts(path, fmt, size)
@@ -88,6 +92,13 @@ def _audio_facts(path: Path, fmt: MediaFormat, size: int, stream: IO[bytes], lim
             "a scene may last; split it into several scenes"
         )
     return InputFacts(path, fmt, size, audio_seconds=seconds)
+
+
+def _check_cues(path: Path, fmt: MediaFormat, data: bytes, limits: Limits) -> None:
+    try:
+        cues_from_bytes(data, fmt, limits.max_subtitle_cues)
+    except SubtitlesRejected as exc:
+        raise InputProblem(f"{path}: {exc}") from None
 
 
 def _image_size(path: Path, limits: Limits) -> tuple[int, int]:

@@ -24,7 +24,13 @@ class CloudBurstError(Exception):
 
 class InvalidJob(CloudBurstError):
     """The job was refused before anything was uploaded; `problems` has one sentence per problem, each naming
-    the scene and the input (or the option) it is about."""
+    the scene and the input (or the option) it is about.
+
+    The default hint points at the problems where they are shown: printed above it on a terminal, or in the
+    `problems` field of the CLI's JSON error (`json_hint`), where nothing is "above"."""
+
+    DEFAULT_HINT = "Fix the inputs named above and run the command again."
+    DEFAULT_JSON_HINT = "Fix each input or option named in `problems` and run the command again."
 
     def __init__(self, problems: Sequence[str], hint: str = "") -> None:
         self.problems = list(problems)
@@ -32,7 +38,8 @@ class InvalidJob(CloudBurstError):
         summary = f"the job is invalid ({count} problem{'s' if count != 1 else ''}): " + "; ".join(self.problems[:3])
         if count > 3:
             summary += f"; and {count - 3} more"
-        super().__init__(summary, hint or "Fix the inputs named above and run the command again.")
+        super().__init__(summary, hint or self.DEFAULT_HINT)
+        self.json_hint = hint or self.DEFAULT_JSON_HINT
 
 
 class TargetUnavailable(CloudBurstError):

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from cloudburst.client.checks import InputFacts, InputProblem, check_input
 from cloudburst.client.errors import InvalidJob
 from cloudburst.client.scan import scan_folder
-from cloudburst.models.errors import describe_validation_error
+from cloudburst.models.errors import FieldProblem, field_problems
 from cloudburst.models.job import JobSpec
 from cloudburst.models.job import _deep_merge as deep_merge  # the merge JobSpec applies to scene overrides
 
@@ -51,6 +51,15 @@ class Scene:
 
 
 @dataclass(frozen=True)
+class JobFile:
+    """The job file a job was read from, and its document as written there: a schema problem in a value the
+    file holds names the file (options from elsewhere, such as the command line, may be merged over it)."""
+
+    path: Path
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Inspection:
     """The outcome of the local checks: every problem found, and what the planner needs from valid inputs."""
 
@@ -74,10 +83,12 @@ class Job:
         *,
         origin: str = "",
         problems: Sequence[str] = (),
+        source: JobFile | None = None,
     ) -> None:
         self._document = copy.deepcopy(dict(document))
         self._files = dict(files or {})
         self._problems = list(problems)
+        self._source = source
         self.origin = origin
 
     # -- building -------------------------------------------------------------------------------------------
@@ -147,12 +158,13 @@ class Job:
         if not isinstance(document, dict):
             raise InvalidJob([f"{job_file}: a job is a JSON object, not {type(document).__name__}"])
         folder = job_file.parent
+        source = JobFile(job_file, copy.deepcopy(document))
         if "scenes" not in document:
             scanned = cls.from_folder(folder, name=document.get("name") or default_job_name(folder))
             merged = deep_merge(scanned._document, document)
-            return cls(merged, scanned._files, origin=str(job_file), problems=scanned._problems)
+            return cls(merged, scanned._files, origin=str(job_file), problems=scanned._problems, source=source)
         files = {ref: folder / ref for ref in _relative_refs(document) if _is_plain_relative(ref)}
-        return cls(document, files, origin=str(job_file))
+        return cls(document, files, origin=str(job_file), source=source)
 
     @classmethod
     def load(cls, path: PathLike, **options: Options | None) -> Job:
@@ -188,7 +200,7 @@ class Job:
             given = value.model_dump(mode="json", exclude_unset=True) if isinstance(value, BaseModel) else dict(value)
             current = document.get(section)
             document[section] = deep_merge(current, given) if isinstance(current, dict) else given
-        return Job(document, self._files, origin=self.origin, problems=self._problems)
+        return Job(document, self._files, origin=self.origin, problems=self._problems, source=self._source)
 
     # -- reading --------------------------------------------------------------------------------------------
 
@@ -232,7 +244,7 @@ class Job:
         try:
             return JobSpec.model_validate(self._document)
         except ValidationError as exc:
-            raise InvalidJob(describe_validation_error(exc)) from None
+            raise InvalidJob(self._described(exc)) from None
 
     def inspect(self, *, workers: int = 8) -> Inspection:
         """Every problem with the job: how it was found, the schema, and each local input's type, readability,
@@ -277,7 +289,7 @@ class Job:
         try:
             return JobSpec.model_validate(document)
         except ValidationError as exc:
-            raise InvalidJob(describe_validation_error(exc)) from None
+            raise InvalidJob(self._described(exc)) from None
 
     # -- internals ------------------------------------------------------------------------------------------
 
@@ -285,8 +297,19 @@ class Job:
         try:
             JobSpec.model_validate(self._document)
         except ValidationError as exc:
-            return describe_validation_error(exc)
+            return self._described(exc)
         return []
+
+    def _described(self, exc: ValidationError) -> list[str]:
+        """The schema's problems as users should read them: a value written in the job file names the file,
+        and an empty scene list goes unsaid when the folder scan has already said why it is empty."""
+        described = []
+        for problem in field_problems(exc, JobSpec):
+            if self._problems and problem.loc == ("scenes",) and problem.kind == "too_short":
+                continue
+            written = self._source is not None and _written_in(self._source.document, self._document, problem)
+            described.append(f"{self._source.path}: {problem}" if written and self._source else str(problem))
+        return described
 
     def _local_input_uses(self) -> Iterable[tuple[str, str, Path]]:
         """(where, role, local path) per local input; where is `scenes[i] (name)`, or '' for the job's own."""
@@ -333,6 +356,29 @@ class _LocalRefs:
         self._by_path[resolved] = ref
         self.files[ref] = resolved
         return ref
+
+
+def _written_in(written: Mapping[str, Any], document: Mapping[str, Any], problem: FieldProblem) -> bool:
+    """Whether the job file wrote what `problem` is about: the value itself (as the job holds it), or, for a
+    missing field, the object that lacks it."""
+    if problem.kind == "missing":
+        return bool(problem.loc) and _value_at(written, problem.loc[:-1]) is not _ABSENT
+    found = _value_at(written, problem.loc)
+    return bool(problem.loc) and found is not _ABSENT and found == _value_at(document, problem.loc)
+
+
+_ABSENT = object()
+
+
+def _value_at(document: Any, loc: Sequence[int | str]) -> Any:
+    node = document
+    for part in loc:
+        in_object = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_array = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_object or in_array):
+            return _ABSENT
+        node = node[part]
+    return node
 
 
 def _scene_documents(document: Mapping[str, Any]) -> list[dict[str, Any]]:

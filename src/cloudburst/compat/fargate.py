@@ -45,6 +45,8 @@ OLD_MIN_SCENES_PER_BATCH = 5
 _LANGUAGES = {"english": "en", "chinese": "zh"}
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _SCENE_KEYS = ("scene_name", "image_path", "audio_path")
+ARGUMENTS_HINT = "Fix these arguments of execute_parallel_batches (see docs/migrating.md)."
+CALL_HINT = "Fix each argument of execute_parallel_batches and each file named (see docs/migrating.md)."
 
 
 def execute_parallel_batches(  # noqa: PLR0917 - the older library's positional signature, kept for its callers
@@ -66,14 +68,15 @@ def execute_parallel_batches(  # noqa: PLR0917 - the older library's positional 
 ) -> dict[str, Any]:
     """Render `scenes` (`{scene_name, image_path, audio_path, subtitle_path}` dicts) and return the older
     library's result keys. Videos go to `saving_dir/<job id>/`. `target` defaults to the stack named by
-    `CLOUDBURST_STACK`, else the local cloud. Invalid arguments raise `InvalidJob` before anything runs."""
+    `CLOUDBURST_STACK`, else the local cloud. Invalid arguments and missing or unusable files raise one
+    `InvalidJob` listing all of them, before anything is uploaded or started."""
     if min_scenes_per_batch != OLD_MIN_SCENES_PER_BATCH:
         warnings.warn(
             "min_scenes_per_batch has no effect: scenes_per_batch is honoured exactly (see docs/migrating.md)",
             UserWarning,
             stacklevel=2,
         )
-    job = job_from_fargate_arguments(
+    job, argument_problems = _job_and_argument_problems(
         scenes,
         scenes_per_batch=scenes_per_batch,
         language=language,
@@ -86,7 +89,11 @@ def execute_parallel_batches(  # noqa: PLR0917 - the older library's positional 
         background_opacity=background_opacity,
         job_name=job_name,
     )
-    inspection = job.validate()
+    # The job built from the valid arguments, with the others' problems attached, so one inspection reports
+    # every problem: the arguments', then the schema's and the files' (the scene list's only once).
+    inspection = Job(job.document, job.local_files, origin=job.origin, problems=argument_problems).inspect()
+    if inspection.problems:
+        raise InvalidJob(inspection.problems, CALL_HINT)
     owned = target is None
     connected = target if target is not None else open_target(choose_target(), allow_embedded=True)
     try:
@@ -126,7 +133,41 @@ def job_from_fargate_arguments(
     background_opacity: float = 0.2,
     job_name: str | None = None,
 ) -> Job:
-    """The CloudBurst job the older library's arguments describe (see the module docstring for the mapping)."""
+    """The CloudBurst job the older library's arguments describe (see the module docstring for the mapping);
+    `InvalidJob` lists every argument that cannot be mapped. Files are not looked at here."""
+    job, problems = _job_and_argument_problems(
+        scenes,
+        scenes_per_batch=scenes_per_batch,
+        language=language,
+        enable_zoom=enable_zoom,
+        config_priority=config_priority,
+        max_parallel_tasks=max_parallel_tasks,
+        watermark_path=watermark_path,
+        is_portrait=is_portrait,
+        background_box=background_box,
+        background_opacity=background_opacity,
+        job_name=job_name,
+    )
+    if problems:
+        raise InvalidJob(problems, ARGUMENTS_HINT)
+    return job
+
+
+def _job_and_argument_problems(
+    scenes: Sequence[Mapping[str, Any]],
+    *,
+    scenes_per_batch: int,
+    language: str,
+    enable_zoom: bool,
+    config_priority: int,
+    max_parallel_tasks: int,
+    watermark_path: str | Path | None,
+    is_portrait: bool | None,
+    background_box: bool,
+    background_opacity: float,
+    job_name: str | None,
+) -> tuple[Job, list[str]]:
+    """The job made of the arguments that map, and a problem per argument that does not (left out)."""
     problems: list[str] = []
     job_scenes = list(_scenes(scenes, enable_zoom, problems))
     profile = _profile(config_priority, problems)
@@ -138,10 +179,8 @@ def job_from_fargate_arguments(
     code = _language(language, problems)
     if code is not None:
         subtitles["language"] = code
-    if problems:
-        raise InvalidJob(problems, "Fix these arguments of execute_parallel_batches (see docs/migrating.md).")
     orientation = {True: Orientation.PORTRAIT, False: Orientation.LANDSCAPE, None: Orientation.AUTO}[is_portrait]
-    return Job.from_scenes(
+    job = Job.from_scenes(
         job_scenes,
         name=job_name,
         watermark=watermark_path,
@@ -153,6 +192,7 @@ def job_from_fargate_arguments(
         },
         compute={"profile": profile.value},
     )
+    return job, problems
 
 
 def zoom_for(scene_name: str) -> Effect:

@@ -65,7 +65,9 @@ _M4A_BRANDS = {
     b"MSNV",
     b"3gp4",
 }
-_SRT_TIMING = re.compile(r"^\s*\d{1,3}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,3}:\d{2}:\d{2}[,.]\d{1,3}")
+_SRT_TIMING_SHAPE = re.compile(r"^\s*\d[^>]*-->")
+"""A line that means to be an SRT timing line (a number, then an arrow). Whether its times can be read is
+the cue parser's to say (`subtitle_cues`), with the line number: the sniffer only tells SRT from the rest."""
 
 
 def sniff(kind: MediaKind, head: bytes, role: str | None = None) -> MediaFormat:
@@ -159,7 +161,7 @@ def _sniff_subtitles(head: bytes, role: str) -> MediaFormat:
     if stripped.startswith("WEBVTT"):
         return VTT
     for line in stripped.splitlines()[:3]:
-        if _SRT_TIMING.match(line):
+        if _SRT_TIMING_SHAPE.match(line):
             return SRT
     raise UnsupportedMedia(role, f"expected SRT or WebVTT subtitles, got {describe(head)}")
 

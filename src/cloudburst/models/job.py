@@ -179,7 +179,7 @@ class JobSpec(StrictModel):
             try:
                 self.options_for(scene)
             except ValidationError as exc:
-                path, message = first_problem(exc)
+                path, message = first_problem(exc, RenderOptions)
                 where = f"render.{path}" if path else "render"
                 raise ValueError(f"scenes[{index}] ({scene.name}): {where}: {message}") from None
         return self

@@ -9,7 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from cloudburst.models.languages import LANGUAGE_PATTERN, checked_language
 
 HexColor = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$", examples=["#FFFFFF"])]
 
@@ -80,9 +82,9 @@ class Preset(StrEnum):
 class SubtitleStyle(StrictModel):
     """Burned-in subtitle style. Sizes are output pixels (not ASS script units), so 48 means 48 px tall text."""
 
-    language: str = Field(
+    language: Annotated[str, AfterValidator(checked_language)] = Field(
         default="auto",
-        pattern=r"^(auto|[a-z]{2,3}(-[A-Za-z0-9]{2,8})*)$",
+        json_schema_extra={"pattern": LANGUAGE_PATTERN},  # checked by checked_language, which says what to write
         description="BCP 47 language of the cues (en, zh, zh-Hant, ja, ko...); chooses the font. "
         "'auto' detects CJK text.",
     )

@@ -1,12 +1,15 @@
 """Check a job's inputs where they lie, before any container starts: each object exists, is not too large,
-is of an allowed type (sniffed from its first bytes), and, for audio, how long it is (from its headers).
+is of an allowed type (sniffed from its first bytes), for audio, how long it is (from its headers), and for
+subtitles, that the renderer's cue parser reads every cue (`cloudburst.core.subtitle_cues`), so a bad line is
+refused here, with its number, rather than by the renderer after tasks have started.
 
-Reads are ranged (the first 64 KiB, plus what the audio parser seeks to), HEADs and GETs run with bounded
-concurrency, and an input shared by many scenes (a watermark) is checked once.
+Reads are ranged (the first 64 KiB, plus what the audio parser seeks to; subtitles, capped at 10 MiB, whole),
+HEADs and GETs run with bounded concurrency, and an input shared by many scenes (a watermark) is checked once.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +20,7 @@ from botocore.exceptions import ClientError
 from cloudburst.aws.s3 import head_object, open_ranged, read_range
 from cloudburst.core.audio_info import AudioUnreadable, audio_duration
 from cloudburst.core.media_types import SNIFF_BYTES, MediaFormat, MediaKind, UnsupportedMedia, sniff
+from cloudburst.core.subtitle_cues import MAX_SUBTITLE_CUES, SubtitlesRejected, cues_from_bytes
 from cloudburst.pipeline.job_document import S3Ref
 
 if TYPE_CHECKING:
@@ -36,6 +40,9 @@ SIZE_CAPS: dict[str, int] = {
     "watermark": 10 * MIB,
 }
 CHECK_CONCURRENCY = 16
+WHOLE_SUBTITLE_READS = threading.BoundedSemaphore(4)
+"""Subtitles are parsed whole: a 10 MiB file can take ~100 MB while parsed, so at most 4 at once keep a job
+of many large ones inside the Plan Lambda's memory, whatever CHECK_CONCURRENCY is."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,8 @@ def _checked_input(s3: S3Client, ref: S3Ref, role: str) -> InputFacts:
         fmt = sniff(ROLE_KINDS[role], head, role)
     except UnsupportedMedia as exc:
         raise InputProblem(f"{ref.uri}: {exc.detail}") from None
+    if fmt.kind is MediaKind.SUBTITLES:
+        _check_cues(s3, ref, fmt, head, info.size)
     if fmt.kind is not MediaKind.AUDIO:
         return InputFacts(size=info.size, format=fmt)
     try:
@@ -81,6 +90,16 @@ def _checked_input(s3: S3Client, ref: S3Ref, role: str) -> InputFacts:
     except AudioUnreadable as exc:
         raise InputProblem(f"{ref.uri}: {exc}") from None
     return InputFacts(size=info.size, format=fmt, audio_seconds=seconds)
+
+
+def _check_cues(s3: S3Client, ref: S3Ref, fmt: MediaFormat, head: bytes, size: int) -> None:
+    """The renderer's own parse of the whole file (under its 10 MiB cap), so a bad cue is named here."""
+    with WHOLE_SUBTITLE_READS:
+        rest = read_range(s3, ref.bucket, ref.key, len(head), size - len(head))
+        try:
+            cues_from_bytes(head + rest, fmt, MAX_SUBTITLE_CUES)
+        except SubtitlesRejected as exc:
+            raise InputProblem(f"{ref.uri}: {exc}") from None
 
 
 def check_inputs(

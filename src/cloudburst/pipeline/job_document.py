@@ -107,7 +107,7 @@ def validate_job(document: Any) -> JobSpec:
     try:
         return JobSpec.model_validate(document)
     except ValidationError as exc:
-        raise invalid(describe_validation_error(exc)) from None
+        raise invalid(describe_validation_error(exc, JobSpec)) from None
 
 
 def outside_bucket(field: str, uri: str, bucket: str) -> str:

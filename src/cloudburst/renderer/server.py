@@ -213,7 +213,7 @@ async def _parse(request: Request, model: type[Body], *, empty_ok: bool = False)
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        path, message = first_problem(exc)
+        path, message = first_problem(exc, model)
         raise ApiError(ErrorCode.INVALID_REQUEST, f"{path}: {message}" if path else message, path or None) from None
 
 

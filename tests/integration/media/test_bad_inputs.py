@@ -101,11 +101,18 @@ def test_subtitles_broken_at_a_line_name_the_line(tmp_path: Path, good: dict[str
     )
 
 
+def test_subtitles_broken_in_their_first_cue_name_the_line(tmp_path: Path, good: dict[str, Path]) -> None:
+    broken = _write(tmp_path / "s.srt", b"1\n00:0x:00,000 --> 00:00:01,000\nfirst\n")
+    error = _refuse(SceneInputs(good["image"], good["audio"], broken), tmp_path)
+    assert (error.code, error.role) == ("input_unreadable", "subtitles")
+    assert error.message == "subtitles: not valid SRT: line 2: cannot read the times in '00:0x:00,000 --> 00:00:01,000'"
+
+
 def test_too_many_cues(tmp_path: Path, good: dict[str, Path]) -> None:
     many = srt(tmp_path / "s.srt", *[(index * 0.01, index * 0.01 + 0.005, "x") for index in range(20)])
     error = _refuse(SceneInputs(good["image"], good["audio"], many), tmp_path, Limits(max_subtitle_cues=10))
     assert (error.code, error.role) == ("input_too_large", "subtitles")
-    assert "20 cues" in error.message
+    assert error.message.startswith("subtitles: more cues than the limit of 10 (cue 11 is at line ")
 
 
 def test_a_watermark_that_is_not_an_image(tmp_path: Path, good: dict[str, Path]) -> None:

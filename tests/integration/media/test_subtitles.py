@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cloudburst.core.subtitle_cues import Cue
 from cloudburst.models.render_options import Effect, RenderOptions, SubtitlePosition, SubtitleStyle
 from cloudburst.renderer.media.api import SceneInputs
 from cloudburst.renderer.media.overlay import Overlay
-from cloudburst.renderer.media.subtitles.cues import Cue
 from cloudburst.renderer.media.subtitles.plan import plan_subtitles
 from cloudburst.renderer.media.subtitles.raster import rasterise
 

@@ -32,14 +32,20 @@ BAD_REQUESTS = [
         "link-local",
     ),
     (body(inputs={"image_url": GOOD_IMAGE}), "inputs.audio_url", "Field required"),
-    (body(inputs={"image_url": GOOD_IMAGE, "audio_url": GOOD_AUDIO, "video_url": "x"}), "inputs.video_url", "Extra"),
+    (
+        body(inputs={"image_url": GOOD_IMAGE, "audio_url": GOOD_AUDIO, "video_url": "x"}),
+        "inputs.video_url",
+        "unknown field; expected one of audio_url, image_url, subtitles_url, watermark_url",
+    ),
     (body(options={"quality": {"crf": 99}}), "options.quality.crf", "less than or equal to 51"),
     (body(options={"effect": "spin"}), "options.effect", "'zoom_in'"),
     (body(options={"width": 321, "height": 180}), "options", "even"),
     (body(options={"subtitles": {"box_opacity": 2}}), "options.subtitles.box_opacity", "less than or equal to 1"),
     (body(scene="../etc"), "scene", "should match pattern"),
     (body(idempotency_key=""), "idempotency_key", "should match pattern"),
-    (body(extra=1), "extra", "Extra inputs are not permitted"),
+    (body(extra=1), "extra", "unknown field; expected one of idempotency_key, inputs, options, scene"),
+    (body(options={"efect": "zoom_in"}), "options.efect", "unknown field; did you mean 'effect'?"),
+    (body(options={"subtitles": {"language": "chinese"}}), "options.subtitles.language", "did you mean 'zh'?"),
 ]
 
 

@@ -194,3 +194,79 @@ def test_a_bug_is_one_sentence_without_debug_and_a_traceback_with_it(
     )
     with pytest.raises(ZeroDivisionError):
         _run(["validate", str(story), "--debug"])
+
+
+def _command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every verb path down the parser tree (`('tasks', 'list')`...), read from argparse itself."""
+    paths = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                paths += _command_paths(sub, (*prefix, name))
+    return paths or [prefix]
+
+
+def test_every_command_takes_json_and_the_target_at_every_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLOUDBURST_STACK", raising=False)
+    paths = _command_paths(build_parser())
+    assert ("tasks", "list") in paths
+    assert ("validate",) in paths
+    for path in paths:
+        operands = ["story"] if path[0] in ("render", "submit", "validate", "plan") else []
+        operands += ["job-1"] if path[0] in ("status", "wait", "download", "report", "cancel") else []
+        for at in range(len(path) + 1):
+            argv = [*path[:at], "--json", *path[at:], *operands]
+            assert _args(*argv).json is True, argv
+        if path[0] not in ("validate", "plan"):  # these two run on this machine: no target
+            for at in range(len(path) + 1):
+                argv = [*path[:at], "--stack", "prod", *path[at:], *operands]
+                assert _args(*argv).stack == "prod", argv
+        assert _args(*path, *operands).json is False
+
+
+def test_tasks_list_with_json_after_the_group_runs_as_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CLOUDBURST_STACK", raising=False)
+    monkeypatch.setenv("CLOUDBURST_LOCAL_STATE", str(tmp_path / "no-such-state.json"))
+    code = main(["tasks", "--json", "list"])
+    error = json.loads(capsys.readouterr().out)
+    assert (code, error["event"], error["exit_code"]) == (4, "error", 4)
+
+
+def test_validate_names_the_job_file_and_the_field_meant(story: Path) -> None:
+    (story / "job.json").write_text(json.dumps({"render": {"efect": "zoom_in"}}), encoding="utf-8")
+    code, _, err = _run(["validate", str(story)])
+    assert code == 2
+    assert err.splitlines()[1] == f"  - {story / 'job.json'}: render.efect: unknown field; did you mean 'effect'?"
+
+
+def test_validate_an_empty_folder_says_only_why_it_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    code, _, err = _run(["validate", str(tmp_path / "empty")])
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0] == "error: the job is invalid (1 problem):"
+    assert lines[1].startswith(f"  - {tmp_path / 'empty'}: no scenes found; expected images/<name>.png")
+    assert "List should have" not in err
+
+
+def test_validate_a_language_name_says_what_is_accepted(story: Path) -> None:
+    code, _, err = _run(["validate", str(story), "--language", "chinese"])
+    assert code == 2
+    assert err.splitlines()[1] == (
+        "  - render.subtitles.language: 'chinese' is not a language code: give 'auto' or a BCP 47 code such as "
+        "en, zh, zh-Hant, ja, ko; did you mean 'zh'?"
+    )
+    assert "pattern" not in err
+
+
+def test_json_errors_point_the_hint_at_their_problems_field(story: Path) -> None:
+    code, _, err = _run(["validate", str(story), "--fps", "0"])
+    assert err.splitlines()[-1] == "Fix the inputs named above and run the command again."
+    code, out, _ = _run(["validate", str(story), "--fps", "0", "--json"], json_mode=True)
+    error = json.loads(out)
+    assert (code, error["problems"]) == (2, ["render.fps: Input should be greater than or equal to 1"])
+    assert error["hint"] == "Fix each input or option named in `problems` and run the command again."
+    code, out, _ = _run(["validate", str(story / "nope"), "--json"], json_mode=True)
+    assert json.loads(out)["hint"] == "Give a folder of scenes or a job JSON file."  # a specific hint is kept

@@ -47,3 +47,35 @@ def test_a_file_the_os_cannot_open_is_a_problem_not_a_traceback(tmp_path: Path) 
     with pytest.raises(InputProblem, match=r"cannot be read \(File name too long\)") as caught:
         check_input(too_long, "image")
     assert len(str(caught.value)) < 200  # the path is shortened to fit one line
+
+
+BAD_THIRD_CUE = (
+    "1\n00:00:00,000 --> 00:00:01,000\nA\n\n2\n00:00:01,000 --> 00:00:02,000\nB\n\n"
+    "3\n00:00:03,000 --> 00:0x:04,000\nC\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (BAD_THIRD_CUE, "not valid SRT: line 10: cannot read the times in '00:00:03,000 --> 00:0x:04,000'"),
+        (
+            "1\n00:00:02,000 --> 00:00:01,000\nbackwards\n",
+            "not valid SRT: line 2: the cue ends (00:00:01,000) before it starts (00:00:02,000)",
+        ),
+        ("1\n00:0x:00,000 --> 00:00:01,000\nfirst\n", "not valid SRT: line 2: cannot read the times in"),
+        ("WEBVTT\n\n00:01.000 --> 00:00.500\nback\n", "not valid VTT: line 3: the cue ends"),
+    ],
+)
+def test_subtitles_are_read_by_the_renderers_cue_parser(tmp_path: Path, text: str, reason: str) -> None:
+    path = write_srt(tmp_path / "a.srt", text)
+    with pytest.raises(InputProblem) as caught:
+        check_input(path, "subtitles")
+    assert str(caught.value).startswith(f"{path}: {reason}")
+
+
+def test_subtitles_over_the_renderers_cue_limit_are_refused(tmp_path: Path) -> None:
+    path = write_srt(tmp_path / "a.srt", "".join(f"00:00:0{n},000 --> 00:00:0{n},500\nx\n\n" for n in range(3)))
+    assert check_input(path, "subtitles", Limits(max_subtitle_cues=3)).format.name == "srt"
+    with pytest.raises(InputProblem, match=r"a.srt: more cues than the limit of 2 \(cue 3 is at line 7\)"):
+        check_input(path, "subtitles", Limits(max_subtitle_cues=2))

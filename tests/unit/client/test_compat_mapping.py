@@ -111,8 +111,26 @@ def test_bad_arguments_are_refused_before_anything_runs(tmp_path: Path) -> None:
         "background_opacity: 1.5 is not between 0 (solid) and 1 (invisible)",
         "language: 'klingon!' is neither 'english', 'chinese' nor a language code such as 'ja'",
     ]
-    with pytest.raises(InvalidJob, match="give at least one scene"):
+    with pytest.raises(InvalidJob) as caught:
         execute_parallel_batches([])
+    assert caught.value.problems == ["scenes: give at least one scene"]  # not the schema's words as well
+
+
+def test_bad_arguments_and_bad_files_are_reported_together_before_anything_runs(tmp_path: Path) -> None:
+    scenes = {scene["scene_name"]: scene for scene in _scenes(tmp_path, ["a", "b", "c"], subtitles=False)}
+    good, text, missing = scenes["a"], scenes["b"], scenes["c"]
+    Path(str(text["image_path"])).write_text("not an image")
+    Path(str(missing["audio_path"])).unlink()
+    with pytest.raises(InvalidJob) as caught:  # no target is given: it would fail to connect if it got that far
+        execute_parallel_batches([good, text, missing], config_priority=7, background_opacity=2, max_parallel_tasks=0)
+    assert caught.value.problems == [
+        "config_priority: 7 is not 1-5 (1 standard, 2 high, 3 ultra, 4 maximum, 5 economy)",
+        "background_opacity: 2 is not between 0 (solid) and 1 (invisible)",
+        "batching.max_parallel_tasks: Input should be greater than or equal to 1",
+        f"scenes[1] (b).image: {text['image_path']}: expected a PNG, JPEG or WebP image, got an unrecognised format",
+        f"scenes[2] (c).audio: {missing['audio_path']}: no such file",
+    ]
+    assert "each file named" in caught.value.hint
 
 
 def test_min_scenes_per_batch_other_than_the_default_warns(tmp_path: Path) -> None:

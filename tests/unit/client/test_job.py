@@ -149,7 +149,7 @@ def test_job_file_that_climbs_out_is_refused_without_reading_outside(tmp_path: P
     (tmp_path / "job.json").write_text(json.dumps({"scenes": [{"name": "a", "image": "../x.png", "audio": "a.wav"}]}))
     job = Job.from_file(tmp_path / "job.json")
     assert "../x.png" not in job.local_files
-    assert any(p.startswith("scenes[0].image: '../x.png'") for p in job.inspect().problems)
+    assert any(p.startswith(f"{tmp_path / 'job.json'}: scenes[0].image: '../x.png'") for p in job.inspect().problems)
 
 
 @pytest.mark.parametrize(
@@ -177,3 +177,49 @@ def test_unknown_option_sections_are_a_type_error(tmp_path: Path) -> None:
 def test_default_job_name(tmp_path: Path) -> None:
     assert default_job_name(tmp_path / "a b") == "a-b"
     assert default_job_name(tmp_path / "日本") is None
+
+
+def test_a_misspelt_field_in_a_job_file_names_the_file_and_the_field_meant(tmp_path: Path) -> None:
+    folder = make_scene_folder(tmp_path / "story", ["s1"])
+    job_file = folder / "job.json"
+    job_file.write_text(json.dumps({"render": {"efect": "zoom_in", "subtitles": {"langauge": "en"}}}))
+    assert sorted(Job.load(folder).inspect().problems) == [
+        f"{job_file}: render.efect: unknown field; did you mean 'effect'?",
+        f"{job_file}: render.subtitles.langauge: unknown field; did you mean 'language'?",
+    ]
+
+
+def test_a_problem_with_a_value_given_from_elsewhere_does_not_blame_the_file(tmp_path: Path) -> None:
+    folder = make_scene_folder(tmp_path / "story", ["s1"])
+    job_file = folder / "job.json"
+    job_file.write_text(json.dumps({"render": {"fps": 0, "efect": "zoom_in"}}))
+    problems = Job.load(folder, render={"efect": "pan_left", "strenght": 1}).inspect().problems
+    assert sorted(problems) == [
+        f"{job_file}: render.fps: Input should be greater than or equal to 1",
+        "render.efect: unknown field; did you mean 'effect'?",  # the file's value was replaced
+        "render.strenght: unknown field; did you mean 'strength'?",
+    ]
+
+
+def test_an_empty_folder_is_one_problem_not_two(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    problems = Job.load(tmp_path / "empty").inspect().problems
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{tmp_path / 'empty'}: no scenes found")
+    with pytest.raises(InvalidJob) as caught:
+        Job.load(tmp_path / "empty").spec()
+    assert caught.value.problems == problems
+
+
+def test_an_empty_scene_list_in_a_job_file_is_still_refused(tmp_path: Path) -> None:
+    (tmp_path / "job.json").write_text(json.dumps({"scenes": []}))
+    problems = Job.from_file(tmp_path / "job.json").inspect().problems
+    assert problems == [f"{tmp_path / 'job.json'}: scenes: List should have at least 1 item after validation, not 0"]
+
+
+def test_a_language_name_is_refused_with_the_code_meant(tmp_path: Path) -> None:
+    job = Job.from_folder(make_scene_folder(tmp_path / "story", ["s1"]), render={"subtitles": {"language": "chinese"}})
+    assert job.inspect().problems == [
+        "render.subtitles.language: 'chinese' is not a language code: give 'auto' or a BCP 47 code such as en, zh, "
+        "zh-Hant, ja, ko; did you mean 'zh'?"
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cloudburst.renderer.media.subtitles.cues import Cue
+from cloudburst.core.subtitle_cues import Cue
 from cloudburst.renderer.media.subtitles.timeline import Segment, cue_frames, first_frame_at_or_after, segments
 
 

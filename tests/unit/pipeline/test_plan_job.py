@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cloudburst.aws import s3 as s3_helpers
+from cloudburst.core.media_types import SNIFF_BYTES
 from cloudburst.models.job import Architecture
 from cloudburst.pipeline import input_checks
 from cloudburst.pipeline.errors import InvalidJob
@@ -169,6 +170,51 @@ def test_missing_mistyped_oversized_and_unreadable_inputs_are_all_reported(
     assert "wav" in message
     assert "scenes[3].image" in message
     assert "above the 0 MiB limit for image" in message
+
+
+def _cues(count: int) -> str:
+    return "".join(
+        f"{n}\n00:{n // 60 % 60:02d}:{n % 60:02d},000 --> 00:{n // 60 % 60:02d}:{n % 60:02d},500\nline {n}\n\n"
+        for n in range(count)
+    )
+
+
+def test_subtitles_are_parsed_whole_and_refused_with_the_line_at_fault(media: S3Client) -> None:
+    long_then_bad = _cues(3000) + "3000\n00:00:03,000 --> 00:0x:04,000\nbad\n"
+    assert len(long_then_bad) > SNIFF_BYTES  # the fault is past the sniffed head
+    put(media, "jobs/story/media/long.srt", long_then_bad.encode())
+    put(media, "jobs/story/media/reversed.srt", b"1\n00:00:02,000 --> 00:00:01,000\nbackwards\n")
+    put(media, "jobs/story/media/good.srt", _cues(100).encode())
+    job = {
+        "scenes": [
+            {"name": "long", "image": "media/a.png", "audio": "media/a.wav", "subtitles": "media/long.srt"},
+            {"name": "back", "image": "media/a.png", "audio": "media/a.wav", "subtitles": "media/reversed.srt"},
+            {"name": "good", "image": "media/a.png", "audio": "media/a.wav", "subtitles": "media/good.srt"},
+        ]
+    }
+    put(media, "jobs/story/subs.json", json.dumps(job).encode())
+    with pytest.raises(InvalidJob) as caught:
+        plan_job({"job_uri": f"s3://{BUCKET}/jobs/story/subs.json"}, JOB_ID, media, SETTINGS)
+    message = caught.value.message
+    assert message.startswith("The job's inputs are not usable (2 problems)")
+    line = long_then_bad.count("\n") - 1
+    assert (
+        f"scenes[0].subtitles: s3://{BUCKET}/jobs/story/media/long.srt: not valid SRT: line {line}: "
+        "cannot read the times in '00:00:03,000 --> 00:0x:04,000'"
+    ) in message
+    assert (
+        f"scenes[1].subtitles: s3://{BUCKET}/jobs/story/media/reversed.srt: not valid SRT: line 2: "
+        "the cue ends (00:00:01,000) before it starts (00:00:02,000)"
+    ) in message
+
+
+def test_subtitles_over_the_renderers_cue_limit_are_refused(media: S3Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    put(media, "jobs/story/media/many.srt", _cues(4).encode())
+    monkeypatch.setattr(input_checks, "MAX_SUBTITLE_CUES", 3)
+    job = {"scenes": [{"name": "many", "image": "media/a.png", "audio": "media/a.wav", "subtitles": "media/many.srt"}]}
+    put(media, "jobs/story/many.json", json.dumps(job).encode())
+    with pytest.raises(InvalidJob, match=r"scenes\[0\]\.subtitles: s3://\S+/many.srt: more cues than the limit of 3"):
+        plan_job({"job_uri": f"s3://{BUCKET}/jobs/story/many.json"}, JOB_ID, media, SETTINGS)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cloudburst.core.subtitle_cues import MAX_SUBTITLE_CUES
+
 
 @dataclass(frozen=True)
 class SceneInputs:
@@ -26,7 +28,7 @@ class Limits:
 
     max_image_pixels: int = 100_000_000  # about 12000 x 8000
     max_audio_seconds: float = 3 * 3600.0
-    max_subtitle_cues: int = 20_000
+    max_subtitle_cues: int = MAX_SUBTITLE_CUES
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from cloudburst.core.subtitle_cues import Cue
 from cloudburst.models.render_options import Effect, RenderOptions
 from cloudburst.renderer.media import stub
 from cloudburst.renderer.media.api import Limits, RenderCancelled, RenderResult, SceneInputs
@@ -47,7 +48,6 @@ from cloudburst.renderer.media.overlay import apply_all
 from cloudburst.renderer.media.process import Cancel, Either
 from cloudburst.renderer.media.sampling import CutStats, base_sizes, choose_base_scale, margin, plan_cut
 from cloudburst.renderer.media.scene import SegmentOverlays
-from cloudburst.renderer.media.subtitles.cues import Cue
 from cloudburst.renderer.media.subtitles.plan import load_cues, no_subtitles, plan_subtitles
 from cloudburst.renderer.media.subtitles.raster import Rasteriser
 from cloudburst.renderer.media.watermark import watermark_overlay

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cloudburst.core.media_types import VTT, decode_subtitle_text
+from cloudburst.core.subtitle_cues import Cue, SubtitlesRejected, cues_from_bytes
 from cloudburst.models.render_options import SubtitleStyle
 from cloudburst.renderer.media.inputs import SniffedInput
 from cloudburst.renderer.media.rejections import too_large, unreadable
 from cloudburst.renderer.media.subtitles.ass import ass_document, line_width, text_layout
-from cloudburst.renderer.media.subtitles.cues import Cue, SubtitleSyntaxError, parse_srt, parse_vtt
 from cloudburst.renderer.media.subtitles.fonts import choose_font, fontconfig_lang
 from cloudburst.renderer.media.subtitles.timeline import Segment, segments
 from cloudburst.renderer.media.subtitles.wrap import font_measure, wrap_line
@@ -40,18 +39,12 @@ class SubtitlePlan:
 
 def load_cues(item: SniffedInput, max_cues: int) -> list[Cue]:
     try:
-        text = decode_subtitle_text(item.path.read_bytes())
-    except UnicodeDecodeError as exc:
-        raise unreadable(item.role, f"the file is not valid UTF-8 (byte {exc.start})") from None
+        return cues_from_bytes(item.path.read_bytes(), item.format, max_cues)
     except OSError as exc:
         raise unreadable(item.role, f"cannot read the file ({exc.strerror or exc})") from None
-    try:
-        cues = parse_vtt(text) if item.format == VTT else parse_srt(text)
-    except SubtitleSyntaxError as exc:
-        raise unreadable(item.role, f"not valid {item.format.name.upper()}: {exc}") from None
-    if len(cues) > max_cues:
-        raise too_large(item.role, f"{len(cues)} cues is more than the limit of {max_cues}")
-    return cues
+    except SubtitlesRejected as exc:
+        reject = too_large if exc.too_large else unreadable
+        raise reject(item.role, str(exc)) from None
 
 
 def plan_subtitles(

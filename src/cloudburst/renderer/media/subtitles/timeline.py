@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cloudburst.renderer.media.subtitles.cues import Cue
+from cloudburst.core.subtitle_cues import Cue
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ missing or wrong cue numbers, '.' for ',' in times, one-digit hours or no hours,
 lines missing between cues, trailing spaces, simple HTML-like tags (<i>, <b>, <font ...>, WebVTT's <c.x>,
 <v Name>, timestamps) and entities. What is refused is what cannot be a cue: a line that should be a
 timing line and is not, an end before its start, a time that cannot be parsed.
+
+The renderer, the CLI's local checks and the Plan Lambda all read subtitles through `cues_from_bytes`, so a
+bad file is refused with the same words (the line and what is wrong with it) wherever it is first seen.
 """
 
 from __future__ import annotations
@@ -15,12 +18,17 @@ import html
 import re
 from dataclasses import dataclass
 
+from cloudburst.core.media_types import VTT, MediaFormat, decode_subtitle_text
+
 TIME = r"(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})(?:[,.:](\d{1,3}))?"
 _TIMING = re.compile(rf"^\s*{TIME}\s*-->\s*{TIME}(?:\s+(.*))?$")
 _LOOKS_LIKE_TIMING = re.compile(r"-->")
 _TAG = re.compile(r"<[^<>\n]*>")
 _VTT_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]*)>")
 _INDEX = re.compile(r"^\s*\d+\s*$")
+
+MAX_SUBTITLE_CUES = 20_000
+"""Cues one subtitle file may hold: the renderer's limit, which the earlier checks apply too."""
 
 
 @dataclass(frozen=True)
@@ -39,18 +47,45 @@ class SubtitleSyntaxError(ValueError):
         self.line = line
 
 
-def parse_srt(text: str) -> list[Cue]:
-    return _parse(text, vtt=False)
+class TooManyCues(ValueError):
+    """The file holds more cues than `max_cues` (parsing stops there: a file is not read past its limit)."""
 
 
-def parse_vtt(text: str) -> list[Cue]:
+class SubtitlesRejected(ValueError):
+    """A subtitle file that cannot be used; the message says why (the line, for a syntax error).
+    `too_large` tells a file over the cue limit from one that is not valid."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
+def cues_from_bytes(data: bytes, fmt: MediaFormat, max_cues: int = MAX_SUBTITLE_CUES) -> list[Cue]:
+    """The cues of a whole subtitle file whose format `media_types.sniff` found, or `SubtitlesRejected`."""
+    try:
+        text = decode_subtitle_text(data)
+    except UnicodeDecodeError as exc:
+        raise SubtitlesRejected(f"the file is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return parse_vtt(text, max_cues) if fmt == VTT else parse_srt(text, max_cues)
+    except SubtitleSyntaxError as exc:
+        raise SubtitlesRejected(f"not valid {fmt.name.upper()}: {exc}") from None
+    except TooManyCues as exc:
+        raise SubtitlesRejected(str(exc), too_large=True) from None
+
+
+def parse_srt(text: str, max_cues: int | None = None) -> list[Cue]:
+    return _parse(text, vtt=False, max_cues=max_cues)
+
+
+def parse_vtt(text: str, max_cues: int | None = None) -> list[Cue]:
     lines = text.split("\n")
     if not lines or not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
         raise SubtitleSyntaxError(1, "a WebVTT file must start with 'WEBVTT'")
-    return _parse(text, vtt=True)
+    return _parse(text, vtt=True, max_cues=max_cues)
 
 
-def _parse(text: str, *, vtt: bool) -> list[Cue]:
+def _parse(text: str, *, vtt: bool, max_cues: int | None) -> list[Cue]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cues: list[Cue] = []
     index = 1 if vtt else 0
@@ -79,6 +114,10 @@ def _parse(text: str, *, vtt: bool) -> list[Cue]:
         text_lines, index = _cue_text(lines, timing_at + 1, vtt=vtt)
         cleaned = tuple(cleaned_line for raw in text_lines if (cleaned_line := clean_text(raw, vtt=vtt)))
         if cleaned and end > start:
+            if max_cues is not None and len(cues) == max_cues:
+                raise TooManyCues(
+                    f"more cues than the limit of {max_cues} (cue {max_cues + 1} is at line {timing_at + 1})"
+                )
             cues.append(Cue(start, end, cleaned, timing_at + 1))
     cues.sort(key=lambda cue: (cue.start_ms, cue.source_line))
     return cues

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from cloudburst.renderer.media.subtitles.cues import Cue, SubtitleSyntaxError, clean_text, parse_srt, parse_vtt
+from cloudburst.core.media_types import SRT, VTT
+from cloudburst.core.subtitle_cues import (
+    Cue,
+    SubtitlesRejected,
+    SubtitleSyntaxError,
+    TooManyCues,
+    clean_text,
+    cues_from_bytes,
+    parse_srt,
+    parse_vtt,
+)
 
 
 def test_a_plain_srt_gives_times_in_milliseconds_and_text_lines() -> None:
@@ -90,3 +100,36 @@ def test_webvtt_header_notes_styles_ids_and_settings_are_understood() -> None:
 def test_webvtt_must_start_with_its_signature() -> None:
     with pytest.raises(SubtitleSyntaxError, match="line 1: a WebVTT file must start with 'WEBVTT'"):
         parse_vtt("00:01.000 --> 00:02.000\nHi\n")
+
+
+def _srt(count: int) -> str:
+    return "".join(f"{n}\n00:00:{n:02d},000 --> 00:00:{n:02d},500\ncue {n}\n\n" for n in range(1, count + 1))
+
+
+def test_the_cue_limit_stops_the_parse_at_the_first_cue_over_it() -> None:
+    assert len(parse_srt(_srt(3), max_cues=3)) == 3
+    with pytest.raises(TooManyCues, match=r"^more cues than the limit of 2 \(cue 3 is at line 10\)$"):
+        parse_srt(_srt(3), max_cues=2)
+
+
+def test_a_file_is_refused_with_the_format_line_and_fault() -> None:
+    data = (_srt(2) + "3\n00:00:03,000 --> 00:0x:04,000\nbad\n").encode()
+    with pytest.raises(SubtitlesRejected) as caught:
+        cues_from_bytes(data, SRT)
+    assert str(caught.value) == "not valid SRT: line 10: cannot read the times in '00:00:03,000 --> 00:0x:04,000'"
+    assert not caught.value.too_large
+    with pytest.raises(SubtitlesRejected, match=r"^not valid VTT: line 1: a WebVTT file must start with 'WEBVTT'$"):
+        cues_from_bytes(b"00:01.000 --> 00:02.000\nHi\n", VTT)
+
+
+def test_bytes_that_are_not_utf8_and_files_over_the_limit_are_refused() -> None:
+    with pytest.raises(SubtitlesRejected, match=r"^the file is not valid UTF-8 \(byte 36\)$"):
+        cues_from_bytes(b"1\n00:00:01,000 --> 00:00:02,000\nbad \xff\n", SRT)
+    with pytest.raises(SubtitlesRejected, match="more cues than the limit of 1") as caught:
+        cues_from_bytes(_srt(2).encode(), SRT, max_cues=1)
+    assert caught.value.too_large
+
+
+def test_a_bom_and_crlf_are_read_like_the_renderer_reads_them() -> None:
+    cues = cues_from_bytes(b"\xef\xbb\xbf" + _srt(2).replace("\n", "\r\n").encode(), SRT)
+    assert [(cue.start_ms, cue.lines) for cue in cues] == [(1000, ("cue 1",)), (2000, ("cue 2",))]
