@@ -1,9 +1,10 @@
 """From a subtitle file to what the video pipelines consume: segments of frames and one overlay per state.
 
 `load_cues` reads and checks the file (it is input validation: errors name the line and are raised before any
-encoding). `plan_subtitles` then fixes the font and layout, wraps every cue once, splits the video's frames
-into segments, and writes the time-compressed ASS script that `raster.rasterise` renders (state j at second
-j). Consumers walk the segments in order and pull the next overlay whenever a segment shows subtitles.
+encoding), including that the installed fonts can draw every character (see `coverage`). `plan_subtitles`
+then fixes the font and layout, wraps every cue once, splits the video's frames into segments, and writes the
+time-compressed ASS script that `raster.rasterise` renders (state j at second j). Consumers walk the segments
+in order and pull the next overlay whenever a segment shows subtitles.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from pathlib import Path
 from cloudburst.core.media_types import VTT, decode_subtitle_text
 from cloudburst.models.render_options import SubtitleStyle
 from cloudburst.renderer.media.inputs import SniffedInput
-from cloudburst.renderer.media.rejections import too_large, unreadable
+from cloudburst.renderer.media.rejections import too_large, unreadable, unsupported
 from cloudburst.renderer.media.subtitles.ass import ass_document, line_width, text_layout
+from cloudburst.renderer.media.subtitles.coverage import describe_chars, installed_coverage, undrawable
 from cloudburst.renderer.media.subtitles.cues import Cue, SubtitleSyntaxError, parse_srt, parse_vtt
 from cloudburst.renderer.media.subtitles.fonts import choose_font, fontconfig_lang
 from cloudburst.renderer.media.subtitles.timeline import Segment, segments
@@ -51,7 +53,28 @@ def load_cues(item: SniffedInput, max_cues: int) -> list[Cue]:
         raise unreadable(item.role, f"not valid {item.format.name.upper()}: {exc}") from None
     if len(cues) > max_cues:
         raise too_large(item.role, f"{len(cues)} cues is more than the limit of {max_cues}")
+    refuse_undrawable(cues, item.role)
     return cues
+
+
+def refuse_undrawable(cues: list[Cue], role: str) -> None:
+    """Refuse text that no installed font can draw: libass would show empty boxes and the render would succeed
+    anyway. An error rather than a warning, because nobody reads a warning on a video that is already
+    delivered, and the fix (other fonts on the renderer, or other text) is the caller's to choose."""
+    coverage = installed_coverage()
+    if coverage is None:
+        return
+    distinct = "".join({char: None for cue in cues for line in cue.lines for char in line})
+    missing = undrawable(distinct, coverage)
+    if not missing:
+        return
+    lacking = set(missing)
+    first = next(cue for cue in sorted(cues, key=lambda cue: cue.source_line) if lacking & set("".join(cue.lines)))
+    raise unsupported(
+        role,
+        f"no installed font can draw {describe_chars(missing)} (first in the cue at line {first.source_line}); "
+        "the video would show empty boxes",
+    )
 
 
 def plan_subtitles(
