@@ -5,7 +5,7 @@
 #   docker buildx build --platform linux/amd64,linux/arm64 -t cloudburst-renderer .
 #
 # Two stages so that pip, setuptools and the build's caches stay out of the image; Debian's ffmpeg (libx264,
-# libass) and a CJK font are the only system packages the renderer needs.
+# libass) and fonts are the only system packages the renderer needs.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -29,9 +29,13 @@ RUN python -m venv /opt/cloudburst \
 
 FROM ${PYTHON_IMAGE} AS runtime
 # Versions are not pinned: bookworm's security updates of ffmpeg are exactly what a rebuild should pick up.
+# Fonts: Noto CJK; Noto for the other major scripts (Devanagari, Bengali, Tamil, Thai... 42 MB); Symbola for
+# emoji (3 MB). libass draws only outline fonts, so a colour emoji font (CBDT, fonts-noto-color-emoji) would
+# be 11 MB it never uses: emoji come out monochrome. Characters no font has are refused before rendering.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends ffmpeg fontconfig fonts-noto-cjk \
+    && apt-get install --yes --no-install-recommends ffmpeg fontconfig fonts-noto-cjk fonts-noto-core \
+        fonts-symbola \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 renderer \
     && useradd --system --uid 10001 --gid renderer --create-home --home-dir /home/renderer \

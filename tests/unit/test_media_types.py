@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cloudburst.core import media_types as mt
+from cloudburst.core.subtitle_cues import SubtitleSyntaxError, parse_srt
 
 
 @pytest.mark.parametrize(
@@ -32,10 +33,15 @@ from cloudburst.core import media_types as mt
         # A first timing line the cue parser will refuse is still SRT: the parser names its line and fault.
         (mt.MediaKind.SUBTITLES, b"1\n00:0x:00,000 --> 00:00:01,000\nHi\n", mt.SRT),
         (mt.MediaKind.SUBTITLES, b"00:00:00,000 --> 00:00:1,50\nHi\n", mt.SRT),
+        (mt.MediaKind.SUBTITLES, b"1\n00:00.000 --> 00:01.000\nNo hours\n", mt.SRT),
     ],
 )
 def test_allowed_formats_are_recognised(kind: mt.MediaKind, head: bytes, expected: mt.MediaFormat) -> None:
     assert mt.sniff(kind, head) == expected
+
+
+_SRT = "1\n00:00:00,000 --> 00:00:01,000\nHello\n"
+_HINDI_SRT = "1\n00:00:00,000 --> 00:00:01,000\n" + "नमस्ते दुनिया, यह हिंदी है " * 20 + "\n"
 
 
 @pytest.mark.parametrize(
@@ -46,7 +52,13 @@ def test_allowed_formats_are_recognised(kind: mt.MediaKind, head: bytes, expecte
         (mt.MediaKind.AUDIO, b"\x89PNG\r\n\x1a\n", "a PNG image"),
         (mt.MediaKind.IMAGE, b"GIF89a", "a GIF image"),
         (mt.MediaKind.IMAGE, b"<svg xmlns='http://www.w3.org/2000/svg'/>", "an XML or HTML document"),
-        (mt.MediaKind.SUBTITLES, b"\xff\xfe1\x00", "must be UTF-8"),
+        (mt.MediaKind.SUBTITLES, b"\xff\xfe1\x00", "subtitles must be UTF-8; this file looks UTF-16"),
+        (mt.MediaKind.SUBTITLES, b"\xfe\xff\x001", "subtitles must be UTF-8; this file looks UTF-16"),
+        (mt.MediaKind.SUBTITLES, _SRT.encode("utf-16-le"), "subtitles must be UTF-8; this file looks UTF-16"),
+        (mt.MediaKind.SUBTITLES, _SRT.encode("utf-16-be"), "subtitles must be UTF-8; this file looks UTF-16"),
+        (mt.MediaKind.SUBTITLES, _HINDI_SRT.encode("utf-16-le"), "subtitles must be UTF-8; this file looks UTF-16"),
+        (mt.MediaKind.SUBTITLES, b"   \n\n", "the file contains no cues"),
+        (mt.MediaKind.SUBTITLES, b"\xef\xbb\xbf\r\n\t \r\n", "the file contains no cues"),
         (mt.MediaKind.SUBTITLES, b"just some words\nno timings\n", "expected SRT or WebVTT"),
         (mt.MediaKind.SUBTITLES, b"<!DOCTYPE html>\n<!-- x --> y\n", "an XML or HTML document"),
         (mt.MediaKind.IMAGE, b"", "the file is empty"),
@@ -68,3 +80,38 @@ def test_subtitle_text_decoding_normalises_bom_and_line_ends() -> None:
     assert mt.decode_subtitle_text(b"\xef\xbb\xbfa\r\nb\rc\n") == "a\nb\nc\n"
     # a sniffed prefix may end inside a multibyte character
     assert mt.decode_subtitle_text("你好".encode()[:-1], partial=True) == "你"
+
+
+@pytest.mark.parametrize(
+    "timing",
+    [
+        "00:00:01,000 --> 00:00:02,500",
+        "00:00:01.5 --> 00:00:02.25",
+        "0:00:01,000 --> 0:00:02,000",
+        "00:01,000 --> 00:02,000",
+        "00:00.000 --> 00:01.000",
+        "00:00:01 --> 00:00:02",
+        "00:00:01,000-->00:00:02,000",
+        "00:00:01:000 --> 00:00:02:000",
+        "100:00:01,000 --> 100:00:02,000",
+        "00:00:01,000 --> 00:00:02,000 X1:10 X2:20 Y1:5 Y2:9",
+    ],
+)
+def test_sniffing_accepts_every_timing_line_the_cue_parser_reads(timing: str) -> None:
+    text = f"1\n{timing}\ntext\n"
+    assert len(parse_srt(text)) == 1
+    assert mt.sniff(mt.MediaKind.SUBTITLES, text.encode()) == mt.SRT
+
+
+@pytest.mark.parametrize("timing", ["00:00:01,000 --> later", "00:00:01,000 --> 00:00:02,000x", "1 --> 2"])
+def test_a_timing_line_the_parser_refuses_is_left_to_the_parser_to_name(timing: str) -> None:
+    # The sniffer only tells SRT from other files; "expected SRT or WebVTT" would hide the line at fault.
+    text = f"1\n{timing}\ntext\n"
+    assert mt.sniff(mt.MediaKind.SUBTITLES, text.encode()) == mt.SRT
+    with pytest.raises(SubtitleSyntaxError, match="line 2: "):
+        parse_srt(text)
+
+
+def test_utf8_text_is_never_taken_for_utf16() -> None:
+    for text in (_SRT, _HINDI_SRT, "1\n00:00:00,000 --> 00:00:01,000\n你好 😀\n"):
+        assert not mt.looks_utf16(text.encode())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from cloudburst.core.media_types import SRT, VTT
@@ -64,6 +66,38 @@ def test_markup_is_dropped_and_entities_decoded_but_braces_kept() -> None:
     assert (
         clean_text("<v Roger Bingham>We are <c.loud>here</c><00:00:01.500>", vtt=True) == "Roger Bingham: We are here"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("1 < 2 and 3 > 2, a<b, x>y", "1 < 2 and 3 > 2, a<b, x>y"),
+        ('<I>loud</I> <B>bold</B> <U>under</U> <Font Color="#ff0000" size=3>red</FONT>', "loud bold under red"),
+        ("< i >spaced tags</ i >", "spaced tags"),
+        ("<html> <c.x>vtt</c> <v Ann>x <span>y</span>", "<html> <c.x>vtt</c> <v Ann>x <span>y</span>"),
+        ("<fontsize> <i", "<fontsize> <i"),
+        ("a -> b <- c", "a -> b <- c"),
+    ],
+)
+def test_srt_drops_only_the_tags_srt_players_know_and_keeps_every_other_angle_bracket(raw: str, shown: str) -> None:
+    assert clean_text(raw, vtt=False) == shown
+    (cue,) = parse_srt(f"1\n00:00:00,000 --> 00:00:02,000\n{raw}\n")
+    assert cue.lines == (shown,)
+
+
+def test_webvtt_still_drops_every_tag_and_needs_entities_for_a_literal_angle_bracket() -> None:
+    assert clean_text("1 &lt; 2 <b>bold</b> <i.x>i</i> <lang en>x</lang>", vtt=True) == "1 < 2 bold i x"
+
+
+@pytest.mark.parametrize("parse", [parse_srt, parse_vtt])
+def test_a_nul_character_is_refused_with_its_line(parse: Callable[[str], list[Cue]]) -> None:
+    head = "WEBVTT\n\n" if parse is parse_vtt else "1\n"
+    text = f"{head}00:00:00,000 --> 00:00:02,000\nbefore\n"
+    line = text.count("\n") + 1
+    with pytest.raises(SubtitleSyntaxError) as caught:
+        parse(f"{text}visible\0hidden\n")
+    assert caught.value.line == line
+    assert "NUL" in str(caught.value)
 
 
 @pytest.mark.parametrize(

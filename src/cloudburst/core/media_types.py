@@ -153,17 +153,33 @@ def _skip_id3(head: bytes) -> bytes | None:
 
 
 def _sniff_subtitles(head: bytes, role: str) -> MediaFormat:
+    if looks_utf16(head):
+        raise UnsupportedMedia(role, "subtitles must be UTF-8; this file looks UTF-16")
     try:
         text = decode_subtitle_text(head, partial=True)
     except UnicodeDecodeError:
         raise UnsupportedMedia(role, f"subtitles must be UTF-8 text (SRT or WebVTT), got {describe(head)}") from None
     stripped = text.lstrip()
+    if not stripped:
+        raise UnsupportedMedia(role, "the file contains no cues (only blank space)")
     if stripped.startswith("WEBVTT"):
         return VTT
     for line in stripped.splitlines()[:3]:
         if _SRT_TIMING_SHAPE.match(line):
             return SRT
     raise UnsupportedMedia(role, f"expected SRT or WebVTT subtitles, got {describe(head)}")
+
+
+def looks_utf16(head: bytes) -> bool:
+    """A UTF-16 byte order mark, or (without one) NUL bytes in every other position, as the ASCII part of any
+    SRT or WebVTT file has in UTF-16 (text in UTF-8 has no NUL at all). ASCII in UTF-16 is valid UTF-8 full
+    of NULs, so without this check such a file would be called 'an unrecognised format'."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = head[:1024]
+    even_nuls, odd_nuls = sample[0::2].count(0), sample[1::2].count(0)
+    nuls = even_nuls + odd_nuls
+    return nuls >= 4 and min(even_nuls, odd_nuls) * 10 <= nuls
 
 
 def decode_subtitle_text(data: bytes, *, partial: bool = False) -> str:

@@ -4,9 +4,12 @@ Written here rather than left to ffmpeg so that a bad file is refused with the l
 encoding, and so that the text reaches libass through our own escaping (an SRT line such as `{\\pos(0,0)}` must
 show as typed, not move the subtitle). The parser tolerates what real files contain: a UTF-8 BOM, CRLF,
 missing or wrong cue numbers, '.' for ',' in times, one-digit hours or no hours, extra blank lines, blank
-lines missing between cues, trailing spaces, simple HTML-like tags (<i>, <b>, <font ...>, WebVTT's <c.x>,
-<v Name>, timestamps) and entities. What is refused is what cannot be a cue: a line that should be a
-timing line and is not, an end before its start, a time that cannot be parsed.
+lines missing between cues, trailing spaces, simple HTML-like tags and entities. SRT has no escape for '<', so
+only the tags SRT players know (<i>, <b>, <u>, <font ...> and their closers) are dropped there and any other
+'<' or '>' is text ('1 < 2', 'a<b'); WebVTT escapes a literal '<' as '&lt;', so every tag goes (<c.x>,
+<v Name>, timestamps). What is refused is what cannot be a cue: a line that should be a timing line and is
+not, an end before its start, a time that cannot be parsed, and a NUL character (libass would end the text
+there, and a text file holds none unless it is binary or UTF-16 read as UTF-8).
 
 The renderer, the CLI's local checks and the Plan Lambda all read subtitles through `cues_from_bytes`, so a
 bad file is refused with the same words (the line and what is wrong with it) wherever it is first seen.
@@ -24,6 +27,7 @@ TIME = r"(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})(?:[,.:](\d{1,3}))?"
 _TIMING = re.compile(rf"^\s*{TIME}\s*-->\s*{TIME}(?:\s+(.*))?$")
 _LOOKS_LIKE_TIMING = re.compile(r"-->")
 _TAG = re.compile(r"<[^<>\n]*>")
+_SRT_TAG = re.compile(r"</?\s*[ibu]\s*>|<font(?:\s[^<>]*)?>|</\s*font\s*>", re.IGNORECASE)
 _VTT_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]*)>")
 _INDEX = re.compile(r"^\s*\d+\s*$")
 
@@ -87,6 +91,7 @@ def parse_vtt(text: str, max_cues: int | None = None) -> list[Cue]:
 
 def _parse(text: str, *, vtt: bool, max_cues: int | None) -> list[Cue]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    _refuse_nul(lines)
     cues: list[Cue] = []
     index = 1 if vtt else 0
     if vtt:  # skip the header block (text after WEBVTT up to the first blank line)
@@ -158,6 +163,12 @@ def _milliseconds(parts: tuple[str | None, ...], number: int) -> int:
     return ((int(hours or 0) * 60 + int(minutes or 0)) * 60 + int(seconds or 0)) * 1000 + millis
 
 
+def _refuse_nul(lines: list[str]) -> None:
+    for number, line in enumerate(lines, start=1):
+        if "\0" in line:
+            raise SubtitleSyntaxError(number, "contains a NUL character (U+0000); is the file binary or UTF-16?")
+
+
 def _is_vtt_block(line: str) -> bool:
     stripped = line.strip()
     return stripped.startswith(("NOTE", "STYLE", "REGION")) and "-->" not in stripped
@@ -174,7 +185,9 @@ def clean_text(raw: str, *, vtt: bool) -> str:
     text = raw.strip()
     if vtt:
         text = _VTT_VOICE.sub(lambda match: f"{match.group(1).strip()}: " if match.group(1).strip() else "", text)
-    text = _TAG.sub("", text)
+        text = _TAG.sub("", text)
+    else:
+        text = _SRT_TAG.sub("", text)
     text = html.unescape(text) if "&" in text else text
     return text.replace("\u200e", "").replace("\u200f", "").strip()
 

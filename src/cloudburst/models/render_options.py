@@ -9,7 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from cloudburst.models.languages import LANGUAGE_PATTERN, checked_language
 
@@ -147,11 +148,27 @@ class RenderOptions(StrictModel):
 
     @model_validator(mode="after")
     def _explicit_size_is_whole_and_even(self) -> Self:
-        if (self.width is None) != (self.height is None):
-            raise ValueError("width and height go together: give both or neither")
-        if self.width is not None and self.height is not None:
-            if self.width % 2 or self.height % 2:
-                raise ValueError("width and height must be even (H.264 4:2:0 needs whole chroma samples)")
-            if self.width * self.height > MAX_OUTPUT_PIXELS:
-                raise ValueError(f"width x height must be at most {MAX_OUTPUT_PIXELS} pixels (4K UHD)")
+        """Errors carry the field they are about (a model validator's own errors would be located at the
+        model, and the API, CLI and Plan Lambda would say 'options' instead of 'options.height')."""
+        width, height = self.width, self.height
+        problems: list[InitErrorDetails] = []
+        if width is None and height is not None:
+            problems.append(_problem("width", "width and height go together: give both or neither", width))
+        elif height is None and width is not None:
+            problems.append(_problem("height", "width and height go together: give both or neither", height))
+        elif width is not None and height is not None:
+            for name, value in (("width", width), ("height", height)):
+                if value % 2:
+                    message = f"{name} must be even (H.264 4:2:0 needs whole chroma samples)"
+                    problems.append(_problem(name, message, value))
+            if width * height > MAX_OUTPUT_PIXELS:
+                name, value = ("width", width) if width >= height else ("height", height)
+                message = f"width x height ({width}x{height}) must be at most {MAX_OUTPUT_PIXELS} pixels (4K UHD)"
+                problems.append(_problem(name, message, value))
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
         return self
+
+
+def _problem(field: str, message: str, value: int | None) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError("value_error", message), loc=(field,), input=value)

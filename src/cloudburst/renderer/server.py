@@ -157,7 +157,7 @@ def create_app(context: AppContext) -> FastAPI:
         responses={
             200: {"content": {"video/mp4": {}}},
             206: {"content": {"video/mp4": {}}},
-            **_errors(404, 409, 413, 422),
+            **_errors(400, 404, 409, 413, 422),
         },
     )
     def get_output(render_id: str) -> FileResponse:

@@ -36,7 +36,15 @@ from cloudburst.models.render_options import RenderOptions
 from cloudburst.renderer.errors import ApiError, ErrorCode, Failure, input_field
 from cloudburst.renderer.fetch import FetchCancelled, FetchedInput, FetchError, FetchSettings, fetch_input
 from cloudburst.renderer.logs import log_event
-from cloudburst.renderer.media.api import InputRejected, Limits, RenderCancelled, RenderError, RenderResult, SceneInputs
+from cloudburst.renderer.media.api import (
+    InputRejected,
+    Limits,
+    OptionRejected,
+    RenderCancelled,
+    RenderError,
+    RenderResult,
+    SceneInputs,
+)
 from cloudburst.renderer.models import (
     ErrorDetail,
     OutputInfo,
@@ -441,6 +449,9 @@ class RenderService:
             failure = Failure(ErrorCode.CANCELLED, job.cancel_reason)
         except InputRejected as exc:
             failure = _input_failure(exc)
+        except OptionRejected as exc:
+            field = f"options.{exc.field}"
+            failure = Failure(ErrorCode.INVALID_REQUEST, f"{field}: {exc.message}", field)
         except RenderError as exc:
             failure = Failure(ErrorCode.RENDER_FAILED, f"the render failed: {exc}")
         except Exception as exc:  # noqa: BLE001 - one broken render must not kill the worker; it is reported

@@ -10,7 +10,7 @@ import pytest
 
 from cloudburst.core.subtitle_cues import Cue
 from cloudburst.models.render_options import Effect, RenderOptions, SubtitlePosition, SubtitleStyle
-from cloudburst.renderer.media.api import SceneInputs
+from cloudburst.renderer.media.api import InputRejected, SceneInputs
 from cloudburst.renderer.media.overlay import Overlay
 from cloudburst.renderer.media.subtitles.plan import plan_subtitles
 from cloudburst.renderer.media.subtitles.raster import rasterise
@@ -71,6 +71,62 @@ def test_chinese_renders_real_glyphs_not_missing_glyph_boxes(tmp_path: Path) -> 
     for han in (han_one, han_two):
         assert (np.abs(han - missing_one) > 64).sum() > 200  # pixels where glyph and box differ clearly
     assert (np.abs(han_one - han_two) > 64).sum() > 200  # and the two characters differ from each other
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "second"),
+    [("hi", "नम", "स्ते"), ("th", "สวั", "สดี"), ("bn", "নম", "স্কার"), ("ta", "வண", "க்கம்"), ("auto", "🎉", "🤖")],
+)
+def test_other_scripts_and_emoji_render_real_glyphs_not_missing_glyph_boxes(
+    tmp_path: Path, language: str, first: str, second: str
+) -> None:
+    style = SubtitleStyle(font_size=48, outline=0, language=language)
+    one, two, missing_one, missing_two = (
+        _alpha(overlay) for overlay in _overlays(tmp_path, [first, second, "\ue000\ue000", "\ue001\ue001"], style)
+    )
+    assert np.array_equal(missing_one, missing_two)  # what libass draws for code points no font has
+    for drawn in (one, two):
+        assert drawn.sum() > 0
+        assert (np.abs(drawn - missing_one) > 64).sum() > 200
+    assert (np.abs(one - two) > 64).sum() > 200
+
+
+def test_text_no_installed_font_can_draw_is_refused_before_rendering(tmp_path: Path) -> None:
+    image = picture(tmp_path / "p.png", 320, 180)
+    subtitles = srt(tmp_path / "s.srt", (0.0, 0.3, "fine"), (0.3, 0.6, "also \ue000 fine \U000f0001"))
+    with pytest.raises(InputRejected) as caught:
+        render(SceneInputs(image, tone(tmp_path / "a.wav", 0.6), subtitles), RenderOptions(), tmp_path / "work")
+    assert caught.value.code == "unsupported_input"
+    assert caught.value.role == "subtitles"
+    assert caught.value.message == (
+        "subtitles: no installed font can draw '\ue000' (U+E000), '\U000f0001' (U+F0001) (first in the cue at "
+        "line 6); the video would show empty boxes"
+    )
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_a_word_wider_than_the_frame_is_broken_inside_it(tmp_path: Path) -> None:
+    url = "https://example.com/a/very/long/path/that/keeps/going/and/going/forever/index.html?query=parameters"
+    (overlay,) = _overlays(tmp_path, [f"Visit {url} today"], SubtitleStyle(font_size=24))
+    alpha = _alpha(overlay)
+    cols = np.flatnonzero(alpha.max(axis=0) > 0)
+    rows = np.flatnonzero(alpha.max(axis=1) > 0)
+    assert cols[0] >= 16  # inside the 5% side margins (32 px), outline included
+    assert cols[-1] <= 640 - 16
+    assert rows[-1] - rows[0] > 2 * 24  # at least three lines: 'Visit', then the URL cut in parts
+
+
+def test_srt_angle_brackets_that_are_not_tags_are_drawn(tmp_path: Path) -> None:
+    image = picture(tmp_path / "p.png", 640, 360)
+    audio = tone(tmp_path / "a.wav", 0.6)
+    widths = []
+    for name, text in (("angles", "1 < 2 and 3 > 2, a<b, x>y"), ("plain", "1 2 and 3 2, ab, xy")):
+        subtitles = srt(tmp_path / f"{name}.srt", (0.0, 0.6, text))
+        options = RenderOptions(width=640, height=360, subtitles=SubtitleStyle(font_size=30))
+        decoded = frames(render(SceneInputs(image, audio, subtitles), options, tmp_path / name).path)
+        cols = np.flatnonzero((decoded[5, 240:, :] > BRIGHT).any(axis=0))
+        widths.append(int(cols[-1] - cols[0]))
+    assert widths[0] > widths[1] + 4 * 10  # the four brackets take room: nothing between them was deleted
 
 
 def test_font_size_is_in_output_pixels_whatever_the_frame_size(tmp_path: Path) -> None:

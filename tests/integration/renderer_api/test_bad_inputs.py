@@ -23,10 +23,13 @@ def renderer(real_renderer: Renderer) -> Renderer:
     return real_renderer
 
 
-def fail(renderer: Renderer, inputs: dict[str, str]) -> tuple[dict[str, Any], Any]:
+def fail(
+    renderer: Renderer, inputs: dict[str, str], options: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], Any]:
     """Submit, wait for failure, and return the error and the output's response."""
     with renderer.client() as client:
-        response = client.post("/v1/renders", json={"inputs": inputs, "options": small_options(), "scene": "bad"})
+        body = {"inputs": inputs, "options": options or small_options(), "scene": "bad"}
+        response = client.post("/v1/renders", json=body)
         assert response.status_code == 202, response.text
         render_id = response.json()["render_id"]
         status = wait_status(client, render_id, "succeeded", "failed")
@@ -141,3 +144,16 @@ def test_presigned_query_strings_never_reach_the_logs(renderer: Renderer) -> Non
     text = renderer.log_path.read_text(encoding="utf-8")
     assert "render failed" in text
     assert SECRET_QUERY.split("=", 1)[1] not in text
+
+
+def test_a_margin_that_pushes_the_subtitles_off_the_frame_is_an_invalid_request(
+    renderer: Renderer, scene_urls: SceneUrls
+) -> None:
+    options = small_options(subtitles={"margin": 2000})
+    error, output = fail(renderer, scene_urls.inputs(subtitles_url=scene_urls.subtitles), options)
+    assert error["code"] == "invalid_request"
+    assert error["field"] == "options.subtitles.margin"
+    assert error["message"].startswith("options.subtitles.margin: 2000 px leaves no room for a ")
+    assert "in the 320x180 frame" in error["message"]
+    assert output.status_code == 400
+    assert output.json()["error"] == error

@@ -49,9 +49,9 @@ def test_a_multi_stage_build_on_debian_bookworm_python_3_11_slim() -> None:
     assert any(word == "COPY" and args.startswith("--from=build ") for word, args in instructions)
 
 
-def test_the_runtime_has_ffmpeg_a_cjk_font_and_the_renderer_extra() -> None:
+def test_the_runtime_has_ffmpeg_fonts_for_the_major_scripts_and_the_renderer_extra() -> None:
     runs = " ".join(args for word, args in _instructions() if word == "RUN")
-    for package in ("ffmpeg", "fontconfig", "fonts-noto-cjk"):
+    for package in ("ffmpeg", "fontconfig", "fonts-noto-cjk", "fonts-noto-core", "fonts-symbola"):
         assert package in runs
     assert '".[renderer]"' in runs
     assert "--no-install-recommends" in runs

@@ -53,6 +53,17 @@ class InputRejected(Exception):
         self.message = message
 
 
+class OptionRejected(Exception):
+    """An option that cannot work in this render's output frame, which is known only once the image is read
+    (a margin that would push the subtitles or the watermark off the frame). `field` is its path inside the
+    options ('subtitles.margin'); the service reports it as a refused request, not as a render failure."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
 class RenderCancelled(Exception):
     """The render was cancelled (DELETE, shutdown) before it finished; its files are removed."""
 

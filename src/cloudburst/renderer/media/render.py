@@ -3,7 +3,8 @@
 Order of work, and why:
 1. Check every input before any encoding: formats sniffed from bytes, subtitles parsed (errors name the
    line), images decoded by Pillow with a pixel cap, audio decoded once to measure its exact length. Bad input
-   is refused as `InputRejected` having cost almost nothing. While ffmpeg decodes the audio, the picture is
+   is refused as `InputRejected` having cost almost nothing, and a margin that would push the subtitles or
+   the watermark off the output frame as `OptionRejected` (see `fit`). While ffmpeg decodes the audio, the picture is
    composed (that is preparation, not encoding), so the check costs little wall time.
 2. Video: a scene without motion has few distinct pictures, and `held` encodes just those and repeats them
    with skip frames (tens of times realtime), while the AAC is encoded alongside; a stream-copy mux joins
@@ -36,6 +37,7 @@ from cloudburst.renderer.media.audio import encode_audio, measure_audio
 from cloudburst.renderer.media.canvas import compose_canvas
 from cloudburst.renderer.media.colour import Nv12, rgb_to_nv12
 from cloudburst.renderer.media.cpus import container_cpus
+from cloudburst.renderer.media.fit import check_fit
 from cloudburst.renderer.media.frames import BasePicture, WireLayout, make_base
 from cloudburst.renderer.media.held import Hold, coding_plan, encode_held, mux_held
 from cloudburst.renderer.media.image import load_image
@@ -153,6 +155,13 @@ def check_and_prepare(
             image = load_image(sniffed.image, limits.max_image_pixels)
             watermark = load_image(sniffed.watermark, limits.max_image_pixels) if sniffed.watermark else None
             width, height = output_size(options, *image.size)
+            check_fit(
+                options,
+                width,
+                height,
+                has_subtitles=bool(cues),
+                watermark_size=watermark.size if watermark is not None else None,
+            )
             seed = options.seed if options.seed is not None else derived_seed(inputs.image)
             effect = resolve_effect(options.effect, seed)
             if is_static(effect, options.strength):

@@ -21,19 +21,28 @@ def watermark_overlay(image: Image.Image, options: WatermarkOptions, width: int,
     rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
     alpha = rgba[..., 3] / 255.0 * options.opacity
     premultiplied = rgba[..., :3] * alpha[..., None]
-    target_width = max(1, round(width * options.scale))
-    target_height = max(1, round(rgba.shape[0] * target_width / rgba.shape[1]))
+    target_width, target_height = mark_size(image.size, options.scale, width)
     method = cv2.INTER_AREA if target_width < rgba.shape[1] else cv2.INTER_CUBIC
     premultiplied = np.asarray(cv2.resize(premultiplied, (target_width, target_height), interpolation=method))
     alpha = np.clip(np.asarray(cv2.resize(alpha, (target_width, target_height), interpolation=method)), 0.0, 1.0)
     premultiplied = np.clip(premultiplied, 0.0, alpha[..., None] * 255.0).astype(np.float32)
-    margin = options.margin if options.margin is not None else round(min(width, height) * DEFAULT_MARGIN_SHARE)
+    margin = options.margin if options.margin is not None else default_margin(width, height)
     x, y = placement(
         options.position, width=width, height=height, mark_width=target_width, mark_height=target_height, margin=margin
     )
     return overlay_from_premultiplied(
         premultiplied, alpha.astype(np.float32), x=x, y=y, frame_width=width, frame_height=height
     )
+
+
+def mark_size(image_size: tuple[int, int], scale: float, width: int) -> tuple[int, int]:
+    """The watermark's size on the frame: `scale` of the frame width, the image's aspect ratio kept."""
+    target_width = max(1, round(width * scale))
+    return target_width, max(1, round(image_size[1] * target_width / image_size[0]))
+
+
+def default_margin(width: int, height: int) -> int:
+    return round(min(width, height) * DEFAULT_MARGIN_SHARE)
 
 
 def placement(

@@ -14,6 +14,7 @@ glyphs get an outline of `outline` pixels.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -43,8 +44,7 @@ class TextLayout:
 
 
 def text_layout(style: SubtitleStyle, font: FontChoice, width: int, height: int) -> TextLayout:
-    short_side = min(width, height)
-    font_size = style.font_size or max(8, round(short_side * 0.05))
+    font_size = font_size_px(style, width, height)
     portrait = height > width
     default_margin = round(height * (0.12 if portrait and style.position is SubtitlePosition.BOTTOM else 0.05))
     margin = style.margin if style.margin is not None else default_margin
@@ -53,9 +53,23 @@ def text_layout(style: SubtitleStyle, font: FontChoice, width: int, height: int)
         font_size=font_size,
         margin_vertical=margin,
         margin_sides=max(round(width * 0.05), 0),
-        box_padding=max(1, round(font_size * 0.25)) if style.box else 0,
+        box_padding=box_padding(style, font_size),
         outline=style.outline,
     )
+
+
+def font_size_px(style: SubtitleStyle, width: int, height: int) -> int:
+    return style.font_size or max(8, round(min(width, height) * 0.05))
+
+
+def box_padding(style: SubtitleStyle, font_size: int) -> int:
+    return max(1, round(font_size * 0.25)) if style.box else 0
+
+
+def line_extent(style: SubtitleStyle, width: int, height: int) -> int:
+    """How tall one line of subtitles is on screen: the text and its box padding or outline, above and below."""
+    font_size = font_size_px(style, width, height)
+    return font_size + 2 * math.ceil(box_padding(style, font_size) or style.outline)
 
 
 def line_width(layout: TextLayout, frame_width: int) -> float:

@@ -40,9 +40,26 @@ def fontconfig_lang(language: str, text: str) -> str:
     return language.split("-")[0]
 
 
+SCRIPT_LANGS = (
+    (0x0900, 0x097F, "hi"),  # Devanagari
+    (0x0980, 0x09FF, "bn"),  # Bengali
+    (0x0A00, 0x0A7F, "pa"),  # Gurmukhi
+    (0x0A80, 0x0AFF, "gu"),  # Gujarati
+    (0x0B80, 0x0BFF, "ta"),  # Tamil
+    (0x0C00, 0x0C7F, "te"),  # Telugu
+    (0x0C80, 0x0CFF, "kn"),  # Kannada
+    (0x0D00, 0x0D7F, "ml"),  # Malayalam
+    (0x0E00, 0x0E7F, "th"),  # Thai
+)
+"""Scripts whose fonts are separate from the Latin one (Noto Sans Devanagari, Noto Sans Thai...): for 'auto'
+the line wrapper must measure with that font, not with a Latin font that lacks the glyphs."""
+
+
 def detect_lang(text: str) -> str:
-    """'ko' if Hangul, 'ja' if kana, 'zh-cn' if Han, else 'en' (any Latin/Cyrillic/... font will do)."""
+    """'ko' if Hangul, 'ja' if kana, 'zh-cn' if Han, the language of the first Indic or Thai letter, else 'en'
+    (any Latin/Cyrillic/... font will do)."""
     has_han = False
+    script = None
     for char in text:
         code = ord(char)
         if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
@@ -51,7 +68,9 @@ def detect_lang(text: str) -> str:
             return "ja"
         if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF or code >= 0x20000:
             has_han = True
-    return "zh-cn" if has_han else "en"
+        if script is None and 0x0900 <= code <= 0x0E7F:
+            script = next((lang for first, last, lang in SCRIPT_LANGS if first <= code <= last), None)
+    return "zh-cn" if has_han else script or "en"
 
 
 def is_cjk(char: str) -> bool:

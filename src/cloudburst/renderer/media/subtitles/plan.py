@@ -1,9 +1,10 @@
 """From a subtitle file to what the video pipelines consume: segments of frames and one overlay per state.
 
 `load_cues` reads and checks the file (it is input validation: errors name the line and are raised before any
-encoding). `plan_subtitles` then fixes the font and layout, wraps every cue once, splits the video's frames
-into segments, and writes the time-compressed ASS script that `raster.rasterise` renders (state j at second
-j). Consumers walk the segments in order and pull the next overlay whenever a segment shows subtitles.
+encoding), including that the installed fonts can draw every character (see `coverage`). `plan_subtitles`
+then fixes the font and layout, wraps every cue once, splits the video's frames into segments, and writes the
+time-compressed ASS script that `raster.rasterise` renders (state j at second j). Consumers walk the segments
+in order and pull the next overlay whenever a segment shows subtitles.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from pathlib import Path
 from cloudburst.core.subtitle_cues import Cue, SubtitlesRejected, cues_from_bytes
 from cloudburst.models.render_options import SubtitleStyle
 from cloudburst.renderer.media.inputs import SniffedInput
-from cloudburst.renderer.media.rejections import too_large, unreadable
+from cloudburst.renderer.media.rejections import too_large, unreadable, unsupported
 from cloudburst.renderer.media.subtitles.ass import ass_document, line_width, text_layout
+from cloudburst.renderer.media.subtitles.coverage import describe_chars, installed_coverage, undrawable
 from cloudburst.renderer.media.subtitles.fonts import choose_font, fontconfig_lang
 from cloudburst.renderer.media.subtitles.timeline import Segment, segments
 from cloudburst.renderer.media.subtitles.wrap import font_measure, wrap_line
@@ -39,12 +41,34 @@ class SubtitlePlan:
 
 def load_cues(item: SniffedInput, max_cues: int) -> list[Cue]:
     try:
-        return cues_from_bytes(item.path.read_bytes(), item.format, max_cues)
+        cues = cues_from_bytes(item.path.read_bytes(), item.format, max_cues)
     except OSError as exc:
         raise unreadable(item.role, f"cannot read the file ({exc.strerror or exc})") from None
     except SubtitlesRejected as exc:
         reject = too_large if exc.too_large else unreadable
         raise reject(item.role, str(exc)) from None
+    refuse_undrawable(cues, item.role)
+    return cues
+
+
+def refuse_undrawable(cues: list[Cue], role: str) -> None:
+    """Refuse text that no installed font can draw: libass would show empty boxes and the render would succeed
+    anyway. An error rather than a warning, because nobody reads a warning on a video that is already
+    delivered, and the fix (other fonts on the renderer, or other text) is the caller's to choose."""
+    coverage = installed_coverage()
+    if coverage is None:
+        return
+    distinct = "".join({char: None for cue in cues for line in cue.lines for char in line})
+    missing = undrawable(distinct, coverage)
+    if not missing:
+        return
+    lacking = set(missing)
+    first = next(cue for cue in sorted(cues, key=lambda cue: cue.source_line) if lacking & set("".join(cue.lines)))
+    raise unsupported(
+        role,
+        f"no installed font can draw {describe_chars(missing)} (first in the cue at line {first.source_line}); "
+        "the video would show empty boxes",
+    )
 
 
 def plan_subtitles(

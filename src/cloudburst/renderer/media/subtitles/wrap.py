@@ -4,14 +4,17 @@ libass wraps only at spaces (without libunibreak, as in Debian's build), so a lo
 would run off the frame. We break lines ourselves: between words, and between CJK characters except where
 typography forbids it (never before closing punctuation such as '，。」', never after opening punctuation such
 as '「（'). Lines are then balanced: the fewest lines that fit, with their widths as even as possible, which
-reads better than a full first line and a stub. Widths come from the same font file through FreeType
-(Pillow), at the size libass derives from the ASS font size.
+reads better than a full first line and a stub. A word wider than the line (a URL, a long compound) would
+still run off both edges, so it is cut at character boundaries into pieces that fit, never inside a grapheme
+(an accent, an emoji sequence or an Indic conjunct stays whole). Widths come from the same font file through
+FreeType (Pillow), at the size libass derives from the ASS font size.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
+import unicodedata
 from collections.abc import Callable
 
 from PIL import ImageFont
@@ -81,6 +84,75 @@ def atoms(text: str) -> list[tuple[str, bool]]:
     return pieces
 
 
+ZERO_WIDTH_JOINER = "\u200d"
+
+
+def graphemes(text: str) -> list[str]:
+    """`text` cut where a line may break inside a word: an approximation of Unicode's extended grapheme
+    clusters that keeps combining marks, variation selectors, emoji modifiers, tags and ZWJ sequences, flag
+    pairs and virama + consonant (Indic conjuncts) with the character before them."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and _continues(clusters[-1], char):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+def _continues(cluster: str, char: str) -> bool:
+    code = ord(char)
+    last = cluster[-1]
+    if ZERO_WIDTH_JOINER in (char, last):
+        return True
+    if unicodedata.category(char) in ("Mn", "Mc", "Me"):
+        return True
+    if 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF or 0xE0020 <= code <= 0xE007F:
+        return True  # variation selectors, emoji tag sequences
+    if 0x1F3FB <= code <= 0x1F3FF:
+        return True  # emoji skin-tone modifiers
+    if _regional_indicator(char) and _regional_indicator(last):
+        return sum(1 for c in cluster if _regional_indicator(c)) % 2 == 1  # flags are pairs
+    return unicodedata.combining(last) == 9 and unicodedata.category(char) == "Lo"  # virama + consonant
+
+
+def _regional_indicator(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
+def split_wide(piece: str, max_width: float, measure: Measure) -> list[str]:
+    """`piece` in consecutive parts no wider than `max_width` (a single grapheme wider than that stays
+    whole), each as long as fits: a binary search per part, so a very long word costs O(n log n) measures."""
+    clusters = graphemes(piece)
+    parts: list[str] = []
+    start = 0
+    while start < len(clusters):
+        low, high = 1, len(clusters) - start  # low always fits (or is the one grapheme we must take)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if measure("".join(clusters[start : start + middle])) <= max_width:
+                low = middle
+            else:
+                high = middle - 1
+        parts.append("".join(clusters[start : start + low]))
+        start += low
+    return parts
+
+
+def _fitting(pieces: list[tuple[str, bool]], max_width: float, measure: Measure) -> list[tuple[str, bool]]:
+    """The atoms with every one wider than the line split into parts that fit; only the first part keeps the
+    space before it, so the parts join up again wherever they end up on the same line."""
+    result: list[tuple[str, bool]] = []
+    for piece, spaced in pieces:
+        if measure(piece) <= max_width:
+            result.append((piece, spaced))
+            continue
+        first, *rest = split_wide(piece, max_width, measure)
+        result.append((first, spaced))
+        result.extend((part, False) for part in rest)
+    return result
+
+
 def _join(pieces: list[tuple[str, bool]]) -> str:
     return "".join((" " if spaced and index else "") + piece for index, (piece, spaced) in enumerate(pieces))
 
@@ -100,11 +172,11 @@ def _greedy(pieces: list[tuple[str, bool]], width: float, measure: Measure) -> l
 
 
 def wrap_line(text: str, max_width: float, measure: Measure) -> list[str]:
-    """`text` as one or more lines no wider than `max_width` where possible, balanced."""
+    """`text` as one or more lines no wider than `max_width` (unless a single grapheme is wider), balanced."""
     text = " ".join(text.split())
     if not text or measure(text) <= max_width:
         return [text] if text else []
-    pieces = atoms(text)
+    pieces = _fitting(atoms(text), max_width, measure)
     target = len(_greedy(pieces, max_width, measure))
     low, high = max_width / target, max_width
     for _ in range(12):  # shrink the width while the line count stays the same
