@@ -47,3 +47,13 @@ def test_a_file_the_os_cannot_open_is_a_problem_not_a_traceback(tmp_path: Path) 
     with pytest.raises(InputProblem, match=r"cannot be read \(File name too long\)") as caught:
         check_input(too_long, "image")
     assert len(str(caught.value)) < 200  # the path is shortened to fit one line
+
+
+def test_an_estimated_length_over_the_limit_is_flagged_not_refused(tmp_path: Path) -> None:
+    streamed = write_wav(tmp_path / "streamed.wav", 2.0)
+    data = bytearray(streamed.read_bytes())
+    data[4:8] = data[40:44] = b"\xff\xff\xff\xff"  # RIFF and data sizes as a tool writing to a pipe leaves them
+    streamed.write_bytes(bytes(data))
+    facts = check_input(streamed, "audio", Limits(max_audio_seconds=1.0))
+    assert facts.audio_seconds == pytest.approx(2.0)
+    assert "placeholders" in (facts.audio_estimate or "")
