@@ -8,6 +8,14 @@ from cloudburst.core import media_types as mt
 from cloudburst.core.subtitle_cues import SubtitleSyntaxError, parse_srt
 
 
+def _ogg_bos(packet: bytes, serial: int = 1) -> bytes:
+    """An Ogg beginning-of-stream page holding `packet` (CRC left at 0: sniffing does not check it)."""
+    return b"OggS\0\x02" + bytes(8) + serial.to_bytes(4, "little") + bytes(8) + bytes([1, len(packet)]) + packet
+
+
+VORBIS_HEAD = b"\x01vorbis" + bytes(22)
+
+
 @pytest.mark.parametrize(
     ("kind", "head", "expected"),
     [
@@ -20,9 +28,12 @@ from cloudburst.core.subtitle_cues import SubtitleSyntaxError, parse_srt
         (mt.MediaKind.AUDIO, b"\xff\xf1\x50\x80" + b"\0" * 10, mt.AAC),
         (mt.MediaKind.AUDIO, b"RIFF\x24\0\0\0WAVEfmt ", mt.WAV),
         (mt.MediaKind.AUDIO, b"\0\0\0\x20ftypM4A \0\0\0\0", mt.M4A),
-        (mt.MediaKind.AUDIO, b"OggS\0\x02" + b"\0" * 22 + b"\x01vorbis", mt.OGG),
-        (mt.MediaKind.AUDIO, b"OggS\0\x02" + b"\0" * 22 + b"OpusHead", mt.OPUS),
+        (mt.MediaKind.AUDIO, _ogg_bos(VORBIS_HEAD), mt.OGG),
+        (mt.MediaKind.AUDIO, _ogg_bos(b"OpusHead\x01\x02" + bytes(9)), mt.OPUS),
+        (mt.MediaKind.AUDIO, _ogg_bos(b"\x7fFLAC\x01\x00\x00\x01fLaC" + bytes(38)), mt.OGG_FLAC),
+        (mt.MediaKind.AUDIO, _ogg_bos(b"fishead\0" + bytes(56)) + _ogg_bos(VORBIS_HEAD, 2), mt.OGG),  # Skeleton first
         (mt.MediaKind.AUDIO, b"fLaC\0\0\0\x22", mt.FLAC),
+        (mt.MediaKind.AUDIO, b"ID3\x03\0\0\0\0\0\x0a" + bytes(10) + b"fLaC\0\0\0\x22", mt.FLAC),  # tagged FLAC
         (mt.MediaKind.SUBTITLES, b"1\r\n00:00:01,000 --> 00:00:02,500\r\nHello\r\n", mt.SRT),
         (
             mt.MediaKind.SUBTITLES,
@@ -50,6 +61,9 @@ _HINDI_SRT = "1\n00:00:00,000 --> 00:00:01,000\n" + "नमस्ते दु�
         (mt.MediaKind.AUDIO, b"#EXTM3U\n#EXT-X-VERSION:3\nhttp://evil/x.ts\n", "an HLS/M3U playlist"),
         (mt.MediaKind.AUDIO, b"ffconcat version 1.0\nfile '/etc/passwd'\n", "an ffmpeg concat script"),
         (mt.MediaKind.AUDIO, b"\x89PNG\r\n\x1a\n", "a PNG image"),
+        (mt.MediaKind.AUDIO, _ogg_bos(b"Speex   1.2" + bytes(69)), "Ogg Speex is not supported"),
+        (mt.MediaKind.AUDIO, _ogg_bos(b"\x80theora" + bytes(35)), "Ogg Theora video is not supported"),
+        (mt.MediaKind.AUDIO, _ogg_bos(b"mystery!"), "Ogg with an unknown codec is not supported"),
         (mt.MediaKind.IMAGE, b"GIF89a", "a GIF image"),
         (mt.MediaKind.IMAGE, b"<svg xmlns='http://www.w3.org/2000/svg'/>", "an XML or HTML document"),
         (mt.MediaKind.SUBTITLES, b"\xff\xfe1\x00", "subtitles must be UTF-8; this file looks UTF-16"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import Any
 
 from cloudburst.cli.exit_codes import ExitCode
 from cloudburst.cli.formatting import human_bytes, human_seconds
@@ -22,7 +23,7 @@ def validate(args: argparse.Namespace, out: Output) -> int:
         raise InvalidJob(inspection.problems)
     spec = job.spec()
     audio = sum(inspection.audio_seconds.values())
-    payload = {
+    payload: dict[str, Any] = {
         "valid": True,
         "name": spec.name,
         "scenes": len(spec.scenes),
@@ -33,9 +34,15 @@ def validate(args: argparse.Namespace, out: Output) -> int:
     remote = len(job.remote_inputs())
     if remote:
         payload["remote_inputs"] = remote  # not checked here: they are checked when the job is submitted
+    if inspection.audio_estimates:
+        payload["audio_estimated"] = inspection.audio_estimates
     lines = [
         f"{job.origin}: valid; {len(spec.scenes)} scenes, {human_seconds(audio)} of narration, "
         f"{len(job.local_files)} local files ({human_bytes(inspection.input_bytes)})"
+    ]
+    lines += [
+        f"{scene}: about {human_seconds(inspection.audio_seconds[scene])} of audio, {why}; the renderer measures it"
+        for scene, why in sorted(inspection.audio_estimates.items())
     ]
     if remote:
         lines.append(

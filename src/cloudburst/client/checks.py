@@ -1,7 +1,7 @@
 """Check local input files the way the Plan Lambda checks objects in S3, before anything is uploaded.
 
 The type comes from the first bytes (`cloudburst.core.media_types.sniff`), the audio length from the headers
-(`cloudburst.core.audio_info.audio_duration`), the size caps are the Plan Lambda's (`SIZE_CAPS`) and the
+(`cloudburst.core.audio_info.audio_length`), the size caps are the Plan Lambda's (`SIZE_CAPS`) and the
 picture and length limits the renderer's (`Limits`), and subtitles are read whole by the renderer's own cue
 parser (`cloudburst.core.subtitle_cues`), so a job that passes here is not refused later for its inputs, and a
 job refused here gets the same reason, sooner.
@@ -16,7 +16,7 @@ from typing import IO
 
 from PIL import Image, UnidentifiedImageError
 
-from cloudburst.core.audio_info import AudioUnreadable, audio_duration
+from cloudburst.core.audio_info import AudioUnreadable, audio_length
 from cloudburst.core.media_types import SNIFF_BYTES, MediaFormat, MediaKind, UnsupportedMedia, sniff
 from cloudburst.core.subtitle_cues import SubtitlesRejected, cues_from_bytes
 from cloudburst.pipeline.input_checks import MIB, ROLE_KINDS, SIZE_CAPS
@@ -33,6 +33,7 @@ class InputFacts:
     format: MediaFormat
     size_bytes: int
     audio_seconds: float | None = None
+    audio_estimate: str | None = None  # why `audio_seconds` is only an estimate (the renderer measures it)
     pixels: tuple[int, int] | None = None
 
 
@@ -82,16 +83,17 @@ def _shortened(path: Path, limit: int = 120) -> str:
 
 
 def _audio_facts(path: Path, fmt: MediaFormat, size: int, stream: IO[bytes], limits: Limits) -> InputFacts:
+    """The audio's length; refused only when the headers prove it too long, never on an estimate."""
     try:
-        seconds = audio_duration(stream, fmt)
+        length = audio_length(stream, fmt)
     except AudioUnreadable as exc:
         raise InputProblem(f"{path}: {exc}") from None
-    if seconds > limits.max_audio_seconds:
+    if length.surely_longer_than(limits.max_audio_seconds):
         raise InputProblem(
-            f"{path}: {seconds / 3600:.1f} h of audio is longer than the {limits.max_audio_seconds / 3600:.0f} h "
-            "a scene may last; split it into several scenes"
+            f"{path}: {length.seconds / 3600:.1f} h of audio is longer than the "
+            f"{limits.max_audio_seconds / 3600:.0f} h a scene may last; split it into several scenes"
         )
-    return InputFacts(path, fmt, size, audio_seconds=seconds)
+    return InputFacts(path, fmt, size, audio_seconds=length.seconds, audio_estimate=length.estimate)
 
 
 def _check_cues(path: Path, fmt: MediaFormat, data: bytes, limits: Limits) -> None:

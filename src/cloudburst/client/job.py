@@ -66,6 +66,8 @@ class Inspection:
     problems: list[str]
     audio_seconds: dict[str, float] = field(default_factory=dict)
     input_bytes: int = 0
+    audio_estimates: dict[str, str] = field(default_factory=dict)
+    """Scenes whose audio length is only estimated from the headers, and why (the renderer measures them)."""
 
     @property
     def ok(self) -> bool:
@@ -255,6 +257,7 @@ class Job:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             outcomes = dict(zip(unique_paths, pool.map(_check_quietly, unique_paths), strict=True))
         audio_seconds: dict[str, float] = {}
+        audio_estimates: dict[str, str] = {}
         total_bytes = 0
         counted: set[Path] = set()
         for where, role, path in uses:
@@ -267,7 +270,9 @@ class Job:
                 total_bytes += outcome.size_bytes
             if role == "audio" and outcome.audio_seconds is not None and where:
                 audio_seconds[_scene_name(where)] = outcome.audio_seconds
-        return Inspection(problems=problems, audio_seconds=audio_seconds, input_bytes=total_bytes)
+                if outcome.audio_estimate:
+                    audio_estimates[_scene_name(where)] = outcome.audio_estimate
+        return Inspection(problems, audio_seconds, total_bytes, audio_estimates)
 
     def validate(self) -> Inspection:
         """`inspect`, raising `InvalidJob` when anything is wrong."""

@@ -1,9 +1,9 @@
 """What kind of file is this? Decided from its first bytes, never from its name.
 
 The renderer, the Plan Lambda and the CLI all refuse the same inputs for the same reason: an image must be a
-PNG, JPEG or WebP; audio MP3, WAV, M4A/AAC, Ogg (Vorbis/Opus) or FLAC; subtitles UTF-8 SRT or WebVTT. The
-detected format also tells the renderer which ffmpeg demuxer to force, so a crafted file (an HLS playlist
-named `.mp3`, say) is read as what it claims to be or not at all.
+PNG, JPEG or WebP; audio MP3, WAV, M4A/AAC, Ogg (Vorbis/Opus) or FLAC (native or in Ogg); subtitles UTF-8
+SRT or WebVTT. The detected format also tells the renderer which ffmpeg demuxer to force, so a crafted file
+(an HLS playlist named `.mp3`, say) is read as what it claims to be or not at all.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class UnsupportedMedia(ValueError):
 @dataclass(frozen=True)
 class MediaFormat:
     kind: MediaKind
-    name: str  # png, jpeg, webp, mp3, wav, m4a, aac, ogg, opus, flac, srt, vtt
+    name: str  # png, jpeg, webp, mp3, wav, m4a, aac, ogg, opus, ogg-flac, flac, srt, vtt
     mime: str
     demuxer: str | None  # the ffmpeg demuxer to force (-f); None for images (decoded by Pillow)
 
@@ -48,6 +48,7 @@ M4A = MediaFormat(MediaKind.AUDIO, "m4a", "audio/mp4", "mov")
 AAC = MediaFormat(MediaKind.AUDIO, "aac", "audio/aac", "aac")
 OGG = MediaFormat(MediaKind.AUDIO, "ogg", "audio/ogg", "ogg")
 OPUS = MediaFormat(MediaKind.AUDIO, "opus", "audio/ogg; codecs=opus", "ogg")
+OGG_FLAC = MediaFormat(MediaKind.AUDIO, "ogg-flac", "audio/ogg; codecs=flac", "ogg")
 FLAC = MediaFormat(MediaKind.AUDIO, "flac", "audio/flac", "flac")
 SRT = MediaFormat(MediaKind.SUBTITLES, "srt", "application/x-subrip", "srt")
 VTT = MediaFormat(MediaKind.SUBTITLES, "vtt", "text/vtt", "webvtt")
@@ -68,6 +69,19 @@ _M4A_BRANDS = {
 _SRT_TIMING_SHAPE = re.compile(r"^\s*\d[^>]*-->")
 """A line that means to be an SRT timing line (a number, then an arrow). Whether its times can be read is
 the cue parser's to say (`subtitle_cues`), with the line number: the sniffer only tells SRT from the rest."""
+_OGG_CODECS: dict[bytes, tuple[MediaFormat | None, str]] = {
+    # first bytes of a stream's first packet: (our format, or None when refused; the codec's name)
+    b"OpusHead": (OPUS, "Opus"),
+    b"\x01vorbis": (OGG, "Vorbis"),
+    b"\x7fFLAC": (OGG_FLAC, "FLAC"),
+    b"Speex   ": (None, "Speex"),
+    b"\x80theora": (None, "Theora video"),
+    b"\x80kate": (None, "Kate"),
+    b"fishead\x00": (None, "Skeleton"),
+    b"CELT    ": (None, "CELT"),
+    b"PCM     ": (None, "PCM"),
+}
+AUDIO_FORMATS = "MP3, WAV, M4A/AAC, Ogg (Vorbis/Opus) or FLAC audio"  # FLAC also in Ogg
 
 
 def sniff(kind: MediaKind, head: bytes, role: str | None = None) -> MediaFormat:
@@ -126,18 +140,52 @@ def _sniff_audio(head: bytes, role: str) -> MediaFormat:
     if head.startswith(b"fLaC"):
         return FLAC
     if head.startswith(b"OggS"):
-        return OPUS if b"OpusHead" in head[:512] else OGG
+        return _sniff_ogg(head, role)
     if head[4:8] == b"ftyp" and head[8:12] in _M4A_BRANDS:
         return M4A
     body = _skip_id3(head)
     if body is None:  # an ID3 tag larger than the sniffed bytes (cover art): MP3 is what carries ID3v2
         return MP3
+    if head.startswith(b"ID3") and body.startswith(b"fLaC"):
+        return FLAC  # some taggers put ID3v2 in front of FLAC; ffmpeg skips it whatever demuxer is forced
     if len(body) >= 2 and body[0] == 0xFF:
         if body[1] & 0xF6 == 0xF0:  # 12-bit sync, layer 00: ADTS AAC
             return AAC
         if body[1] & 0xE0 == 0xE0 and (body[1] >> 1) & 0x03 in (1, 2):  # MPEG audio layer III or II
             return MP3
-    raise UnsupportedMedia(role, f"expected MP3, WAV, M4A/AAC, Ogg (Vorbis/Opus) or FLAC audio, got {describe(head)}")
+    raise UnsupportedMedia(role, f"expected {AUDIO_FORMATS}, got {describe(head)}")
+
+
+def _sniff_ogg(head: bytes, role: str) -> MediaFormat:
+    """The audio codec of an Ogg file, from its beginning-of-stream pages (which all come first).
+
+    Opus, then Vorbis, then FLAC when a file multiplexes several streams (the renderer takes the first audio
+    stream; a file with two audio codecs is rare enough not to be worth more)."""
+    found = [
+        codec
+        for packet in _ogg_stream_heads(head)
+        for prefix, codec in _OGG_CODECS.items()
+        if packet.startswith(prefix)
+    ]
+    for fmt in (OPUS, OGG, OGG_FLAC):
+        if any(found_fmt is fmt for found_fmt, _name in found):
+            return fmt
+    names = " and ".join(sorted({name for _fmt, name in found})) or "with an unknown codec"
+    raise UnsupportedMedia(role, f"Ogg {names} is not supported; expected {AUDIO_FORMATS}")
+
+
+def _ogg_stream_heads(head: bytes) -> list[bytes]:
+    """The start of each logical stream's first packet, from the leading beginning-of-stream pages."""
+    packets = []
+    position = 0
+    while head[position : position + 4] == b"OggS" and len(head) >= position + 27:
+        if not head[position + 5] & 0x02:  # not a beginning-of-stream page: the stream headers are over
+            break
+        segments = head[position + 26]
+        data = position + 27 + segments
+        packets.append(head[data : data + 16])
+        position = data + sum(head[position + 27 : data])
+    return packets
 
 
 def _skip_id3(head: bytes) -> bytes | None:

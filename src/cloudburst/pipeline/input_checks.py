@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from cloudburst.aws.s3 import head_object, open_ranged, read_range
-from cloudburst.core.audio_info import AudioUnreadable, audio_duration
+from cloudburst.core.audio_info import AudioUnreadable, audio_length
 from cloudburst.core.media_types import SNIFF_BYTES, MediaFormat, MediaKind, UnsupportedMedia, sniff
 from cloudburst.core.subtitle_cues import MAX_SUBTITLE_CUES, SubtitlesRejected, cues_from_bytes
 from cloudburst.pipeline.job_document import S3Ref
@@ -50,6 +50,7 @@ class InputFacts:
     size: int
     format: MediaFormat
     audio_seconds: float | None = None
+    audio_estimate: str | None = None  # why `audio_seconds` is only an estimate (the renderer measures it)
 
 
 class InputProblem(ValueError):
@@ -86,10 +87,10 @@ def _checked_input(s3: S3Client, ref: S3Ref, role: str) -> InputFacts:
     if fmt.kind is not MediaKind.AUDIO:
         return InputFacts(size=info.size, format=fmt)
     try:
-        seconds = audio_duration(open_ranged(s3, ref.bucket, ref.key, info.size), fmt)
+        length = audio_length(open_ranged(s3, ref.bucket, ref.key, info.size), fmt)
     except AudioUnreadable as exc:
         raise InputProblem(f"{ref.uri}: {exc}") from None
-    return InputFacts(size=info.size, format=fmt, audio_seconds=seconds)
+    return InputFacts(size=info.size, format=fmt, audio_seconds=length.seconds, audio_estimate=length.estimate)
 
 
 def _check_cues(s3: S3Client, ref: S3Ref, fmt: MediaFormat, head: bytes, size: int) -> None:

@@ -8,6 +8,7 @@ before any container starts.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -36,6 +37,8 @@ from cloudburst.pipeline.payloads import BatchItem, PlanOutput, SceneRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,13 @@ def _checked_audio_seconds(s3: S3Client, job: JobSpec, resolved: dict[str, dict[
 
 
 def _audio_seconds(facts: InputFacts) -> float:
+    """The audio's length from its headers. An estimate plans the job all the same: the renderer measures the
+    audio and refuses it only if it really is too long."""
     assert facts.audio_seconds is not None  # check_input always measures audio
+    if facts.audio_estimate:
+        logger.warning(
+            "planned with an estimated audio length of %.1f s: %s", facts.audio_seconds, facts.audio_estimate
+        )
     return facts.audio_seconds
 
 

@@ -79,3 +79,13 @@ def test_subtitles_over_the_renderers_cue_limit_are_refused(tmp_path: Path) -> N
     assert check_input(path, "subtitles", Limits(max_subtitle_cues=3)).format.name == "srt"
     with pytest.raises(InputProblem, match=r"a.srt: more cues than the limit of 2 \(cue 3 is at line 7\)"):
         check_input(path, "subtitles", Limits(max_subtitle_cues=2))
+
+
+def test_an_estimated_length_over_the_limit_is_flagged_not_refused(tmp_path: Path) -> None:
+    streamed = write_wav(tmp_path / "streamed.wav", 2.0)
+    data = bytearray(streamed.read_bytes())
+    data[4:8] = data[40:44] = b"\xff\xff\xff\xff"  # RIFF and data sizes as a tool writing to a pipe leaves them
+    streamed.write_bytes(bytes(data))
+    facts = check_input(streamed, "audio", Limits(max_audio_seconds=1.0))
+    assert facts.audio_seconds == pytest.approx(2.0)
+    assert "placeholders" in (facts.audio_estimate or "")

@@ -6,6 +6,12 @@ wrong for VBR MP3). The AAC (stereo 48 kHz) is then encoded once: by the video e
 scene (which spares a separate process and a final mux), or alongside the pictures for a still scene, whose
 raw H.264 needs a mux anyway.
 
+Gaps in the source's timestamps are closed: the AAC is the decoded samples back to back, starting at 0
+(`contiguous`). The measurement counts samples too, so the frame count and the AAC agree. Left as they were,
+a gap (an Ogg file missing pages, two files joined with `cat`, a recorder that dropped packets) became
+silence in the MP4 that the frame count did not include, and the video ended before the narration. A
+narration is meant to be heard without holes, and the timestamps of a damaged file are not worth keeping.
+
 Safety: the demuxer is forced from the sniffed format and only the `file` protocol is allowed, so a crafted
 file cannot make ffmpeg open a playlist, a concat list or an external reference.
 """
@@ -46,13 +52,16 @@ def file_url(path: Path) -> str:
 
 MEASURE_RATE = 8000
 """Sample rate of the measuring decode: exact enough (1/8000 s), and cheap to count."""
+MEASURE_MARGIN_S = 1.0
+"""The measuring decode stops this far past the limit, so a file of any length costs at most that much decoding."""
 
 
 def measure_audio(audio: SniffedInput, *, max_seconds: float, cancel: Cancel | None = None) -> float:
     """Seconds of audio, by decoding it (to 8 kHz mono PCM whose bytes we count).
 
     This is the first time ffmpeg touches the file, so it doubles as the proof that it decodes; headers alone
-    can be wrong (a VBR MP3 without a Xing header) and the frame count must match what will be played.
+    can be wrong (a VBR MP3 without a Xing header) and the frame count must match what will be played. The
+    samples are counted whatever their timestamps say, as the AAC encode lays them out (`contiguous`).
     """
     assert audio.format.demuxer is not None
     counted = 0
@@ -65,8 +74,8 @@ def measure_audio(audio: SniffedInput, *, max_seconds: float, cancel: Cancel | N
         with FfmpegProcess(
             [
                 *safe_input_args(audio.path, audio.format.demuxer),
-                "-map", "0:a:0", "-vn", "-sn", "-dn", "-t", f"{max_seconds + 1:.3f}",
-                "-ac", "1", "-ar", str(MEASURE_RATE), "-f", "s16le", "pipe:1",
+                "-map", "0:a:0", "-vn", "-sn", "-dn", "-t", f"{max_seconds + MEASURE_MARGIN_S:.3f}",
+                "-af", contiguous(MEASURE_RATE), "-ac", "1", "-ar", str(MEASURE_RATE), "-f", "s16le", "pipe:1",
             ],
             label="audio check",
             cancel=cancel,
@@ -78,6 +87,11 @@ def measure_audio(audio: SniffedInput, *, max_seconds: float, cancel: Cancel | N
     seconds = counted / 2 / MEASURE_RATE
     if seconds <= 0:
         raise unreadable(audio.role, "the audio decodes to nothing (0 s)")
+    if seconds >= max_seconds + MEASURE_MARGIN_S:
+        raise too_large(
+            audio.role,
+            f"the audio is longer than the limit of {max_seconds:.1f} s (decoding stopped at {seconds:.1f} s)",
+        )
     if seconds > max_seconds:
         raise too_large(audio.role, f"{seconds:.1f} s of audio is more than the limit of {max_seconds:.1f} s")
     return seconds
@@ -100,10 +114,17 @@ def aac_coder_args(bitrate_kbps: int) -> list[str]:
     return args + (["-aac_ms", "0"] if bitrate_kbps >= NO_MID_SIDE_MIN_KBPS else [])
 
 
+def contiguous(rate: int) -> str:
+    """The audio filter that lays the samples back to back from 0: resampled first (a chained Ogg may change
+    rate between links), then each sample timed by its index."""
+    return f"aresample={rate},asetpts=STARTPTS+N/SR/TB"
+
+
 def aac_output_args(bitrate_kbps: int) -> list[str]:
-    """Encoder options of the AAC track every output carries: stereo, 48 kHz, the chosen bitrate."""
+    """Encoder options of the AAC track every output carries: stereo, 48 kHz, the samples back to back, the
+    chosen bitrate."""
     return [
-        "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE),
+        "-af", contiguous(SAMPLE_RATE), "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE),
         "-c:a", "aac", *aac_coder_args(bitrate_kbps), "-b:a", f"{bitrate_kbps}k",
     ]  # fmt: skip
 
