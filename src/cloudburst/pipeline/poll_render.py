@@ -14,7 +14,7 @@ from typing import Any
 from cloudburst.aws.renderer_client import RendererClient
 from cloudburst.pipeline.errors import PipelineError, RenderFailed, RenderTimedOut
 from cloudburst.pipeline.payloads import RenderState
-from cloudburst.pipeline.polling import estimated_remaining_s, next_wait_s
+from cloudburst.pipeline.polling import next_wait_s
 
 
 def poll_render(render: RenderState, renderer: RendererClient, *, now: Callable[[], float] = time.time) -> RenderState:
@@ -44,14 +44,16 @@ def poll_render(render: RenderState, renderer: RendererClient, *, now: Callable[
             f"{at - render.submitted_at:.0f} s (deadline {allowed:.0f} s); cancelled"
         )
     started = status.get("started_at")
-    remaining = estimated_remaining_s(
-        state,
-        polled.progress,
-        at - float(started) if isinstance(started, int | float) else None,
-        render.expected_s,
-        at - render.submitted_at,
+    wait = next_wait_s(
+        status=state,
+        progress=polled.progress,
+        running_for_s=at - float(started) if isinstance(started, int | float) else None,
+        expected_s=render.expected_s,
+        since_submit_s=at - render.submitted_at,
+        polls=polled.polls,
+        until_deadline_s=render.deadline_at - at,
     )
-    return polled.model_copy(update={"wait_s": next_wait_s(remaining, polled.polls, render.deadline_at - at)})
+    return polled.model_copy(update={"wait_s": wait})
 
 
 def _failure_message(scene: str, error: Any) -> str:

@@ -62,7 +62,7 @@ def test_one_scene_from_submission_to_a_verified_copy(s3: S3Client, step: SceneS
     assert set(request["inputs"]) == {"image_url", "audio_url"}
     assert render.deadline_at == T0 + 380
     assert render.status == "queued"
-    assert 2 <= render.wait_s <= 20  # first look near the expected end, not after a fixed minute
+    assert 2 <= render.wait_s <= 20 / 2  # an early first look (the model errs long), not at its estimate
 
     renderer.start(render.render_id, at=T0 + 1, progress=0.5)
     render = poll_render(render, renderer, now=lambda: T0 + 11)
