@@ -57,10 +57,15 @@ def poll_render(render: RenderState, renderer: RendererClient, *, now: Callable[
 
 
 def _failure_message(scene: str, error: Any) -> str:
+    """`scene s1: input_unreadable: audio (inputs.audio_url): ffmpeg cannot decode this M4A audio: …`: the
+    renderer's code, then its message, whose leading input name gets the request field that carried it."""
     if not isinstance(error, dict):
         return f"scene {scene}: the renderer reports the render failed without saying why"
-    field = f" ({error['field']})" if error.get("field") else ""
-    return f"scene {scene}: {error.get('code', 'render_failed')}{field}: {error.get('message', 'no message')}"
+    message = str(error.get("message") or "no message")
+    if field := error.get("field"):
+        role, said, rest = message.partition(": ")
+        message = f"{role} ({field}): {rest}" if said and " " not in role else f"{message} ({field})"
+    return f"scene {scene}: {error.get('code', 'render_failed')}: {message}"
 
 
 def _cancel(renderer: RendererClient, render_id: str) -> None:

@@ -109,6 +109,34 @@ def test_a_failed_render_carries_the_renderers_reason(s3: S3Client, step: SceneS
         poll_render(render, renderer, now=lambda: T0 + 5)
 
 
+@pytest.mark.parametrize(
+    ("message", "field", "said"),
+    [
+        (
+            "audio: ffmpeg cannot decode this M4A audio: Reserved bit set",
+            "inputs.audio_url",
+            "scene s1: input_unreadable: audio (inputs.audio_url): ffmpeg cannot decode this M4A audio: "
+            "Reserved bit set",
+        ),
+        (
+            "audio was not found (404) at https://example.com/a.m4a",
+            "inputs.audio_url",
+            "scene s1: input_unreadable: audio was not found (404) at https://example.com/a.m4a (inputs.audio_url)",
+        ),
+        ("the render failed: encode: x", None, "scene s1: input_unreadable: the render failed: encode: x"),
+    ],
+)
+def test_a_failed_inputs_field_goes_with_the_input_it_names(
+    s3: S3Client, step: SceneStep, message: str, field: str | None, said: str
+) -> None:
+    renderer = FakeRenderer()
+    render = render_scene(step, s3, renderer, now=lambda: T0)
+    renderer.fail(render.render_id, "input_unreadable", message, field)
+    with pytest.raises(RenderFailed) as caught:
+        poll_render(render, renderer, now=lambda: T0 + 5)
+    assert str(caught.value) == said
+
+
 def test_a_render_past_its_deadline_is_cancelled(s3: S3Client, step: SceneStep) -> None:
     renderer = FakeRenderer()
     render = render_scene(step, s3, renderer, now=lambda: T0)
