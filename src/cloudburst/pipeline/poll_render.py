@@ -26,6 +26,7 @@ def poll_render(render: RenderState, renderer: RendererClient, *, now: Callable[
             "status": state,
             "progress": float(status.get("progress") or 0.0),
             "polls": render.polls + 1,
+            "running_polls": render.running_polls + (state == "running"),
             "started_at": status.get("started_at"),
             "finished_at": status.get("finished_at"),
             "timings": status.get("timings"),
@@ -50,7 +51,7 @@ def poll_render(render: RenderState, renderer: RendererClient, *, now: Callable[
         running_for_s=at - float(started) if isinstance(started, int | float) else None,
         expected_s=render.expected_s,
         since_submit_s=at - render.submitted_at,
-        polls=polled.polls,
+        running_polls=polled.running_polls,
         until_deadline_s=render.deadline_at - at,
     )
     return polled.model_copy(update={"wait_s": wait})

@@ -12,9 +12,9 @@ model speaks, and it errs long (it is calibrated on the slow case, 1080p moving 
 per-scene overhead): a short or still scene takes a fraction of its estimate. So the first look comes at a
 quarter of the estimate, early enough to catch the render running and learn its real speed; while it still
 shows none (queued behind another render, or starting), the looks back off geometrically. A floor that
-grows with every poll keeps a render that never reports the end from spinning the loop; waits never exceed
-`MAX_POLL_WAIT_S` nor run much past the scene's deadline. Step Functions waits whole seconds, so the floor
-starts at one.
+grows with every poll that finds the render running keeps one that never reports its end from spinning the
+loop; waits never exceed `MAX_POLL_WAIT_S` nor run much past the scene's deadline. Step Functions waits
+whole seconds, so the floor starts at one.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ import math
 from cloudburst.pipeline.compute import MAX_POLL_WAIT_S
 
 MIN_WAIT_S = 1
-FLOOR_GROWTH = 1.25
-"""Per poll: a render that never ends takes ~20 polls to reach its deadline (300 s plus), ~26 to the cap."""
+FLOOR_GROWTH = 1.5
+"""Per poll that found the render running: one that never ends takes ~12 polls to reach a short scene's
+deadline (330 s), ~16 to a 20-minute one's; polls while queued do not count (the backoff spaces those)."""
 MODEL_FRACTION = 0.25
 """Of the speed model's estimate, while the render has shown no progress: the model errs long several times
 over on short scenes, and an early look that finds the render running is what replaces it."""
@@ -57,13 +58,13 @@ def next_wait_s(
     running_for_s: float | None,
     expected_s: float,
     since_submit_s: float,
-    polls: int,
+    running_polls: int,
     until_deadline_s: float,
 ) -> int:
     """Whole seconds for the Wait state (SecondsPath needs an integer) before poll number `polls + 1`.
 
     `expected_s` is the speed model's time for the whole render; `running_for_s` is how long the renderer has
-    been running it (None while queued); `polls` how many polls were made so far (0 at submission).
+    been running it (None while queued); `running_polls` how many polls so far found it running.
     """
     if (
         status == "running"
@@ -75,7 +76,7 @@ def next_wait_s(
         # A queued render still has all of its own work ahead; a running one what the model leaves of it.
         modelled = expected_s if status == "queued" else max(expected_s - since_submit_s, 0.0)
         wait = max(modelled * MODEL_FRACTION, since_submit_s * BACKOFF)
-    wait = max(wait, MIN_WAIT_S * FLOOR_GROWTH**polls)
+    wait = max(wait, MIN_WAIT_S * FLOOR_GROWTH**running_polls)
     wait = min(wait, MAX_POLL_WAIT_S, max(until_deadline_s, 0.0) + 1.0)
     return max(MIN_WAIT_S, math.ceil(wait))
 
@@ -88,6 +89,6 @@ def first_wait_s(expected_s: float, deadline_s: float) -> int:
         running_for_s=None,
         expected_s=expected_s,
         since_submit_s=0.0,
-        polls=0,
+        running_polls=0,
         until_deadline_s=deadline_s,
     )
