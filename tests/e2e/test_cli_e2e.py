@@ -245,6 +245,8 @@ def test_submit_then_follow_from_other_invocations_and_a_failed_scene_exits_3(
     assert code == 3
     (failed,) = events(lines, "scene_failed")
     assert failed["scene"] == "bad"
+    # The reason names the scene no second time, and puts the request field beside the input it names.
+    assert failed["reason"].startswith("input_unreadable: image (inputs.image_url): cannot decode the PNG image")
     assert events(lines, "finished")[0]["error"] == "CloudBurst.ScenesFailed"
 
     code, lines, _ = cli("download", job_id, "--no-wait", "--output", tmp_path / "out")
@@ -255,6 +257,7 @@ def test_submit_then_follow_from_other_invocations_and_a_failed_scene_exits_3(
     report = events(lines, "report")[0]["report"]
     assert (code, report["scenes_succeeded"], report["scenes_failed"]) == (0, 1, 1)
     assert report["failures"][0]["scene"] == "bad"
+    assert report["failures"][0]["error"] == failed["reason"]
     assert (tmp_path / "out" / "timeline.html").is_file()
 
     code, lines, _ = cli("cancel", job_id)

@@ -108,8 +108,9 @@ def planned_service_usage(
 ) -> ServiceUsage:
     """The same estimate before a job runs (the planner): polls and video sizes are assumed, not recorded.
 
-    Three polls per scene is what the poll schedule (wait for the speed model's estimate, then for the
-    render's own progress) typically takes; 500 kB per second of video is 1080p30 H.264 at crf 23.
+    Three polls per scene is about what the poll schedule (`cloudburst.pipeline.polling`: an early look, then
+    the render's own progress) takes: 1-4 for a scene of a few seconds, 4-7 for a 10-minute one; 500 kB per
+    second of video is 1080p30 H.264 at crf 23.
     """
     shape = shape or WorkflowShape()
     find_task_calls = batch_count * (1 + math.ceil(startup_seconds / shape.find_task_retry_seconds))

@@ -90,6 +90,8 @@ class RenderState(Payload):
     deadline_at: float
     expected_s: float
     polls: int = 0
+    running_polls: int = 0
+    """Polls that found it running: the poll schedule's floor grows with these (queued polls back off anyway)."""
     wait_s: int
     started_at: float | None = None
     finished_at: float | None = None

@@ -14,7 +14,7 @@ from typing import Any
 from cloudburst.aws.renderer_client import RendererClient
 from cloudburst.pipeline.errors import PipelineError, RenderFailed, RenderTimedOut
 from cloudburst.pipeline.payloads import RenderState
-from cloudburst.pipeline.polling import estimated_remaining_s, next_wait_s
+from cloudburst.pipeline.polling import next_wait_s
 
 
 def poll_render(render: RenderState, renderer: RendererClient, *, now: Callable[[], float] = time.time) -> RenderState:
@@ -26,6 +26,7 @@ def poll_render(render: RenderState, renderer: RendererClient, *, now: Callable[
             "status": state,
             "progress": float(status.get("progress") or 0.0),
             "polls": render.polls + 1,
+            "running_polls": render.running_polls + (state == "running"),
             "started_at": status.get("started_at"),
             "finished_at": status.get("finished_at"),
             "timings": status.get("timings"),
@@ -44,21 +45,28 @@ def poll_render(render: RenderState, renderer: RendererClient, *, now: Callable[
             f"{at - render.submitted_at:.0f} s (deadline {allowed:.0f} s); cancelled"
         )
     started = status.get("started_at")
-    remaining = estimated_remaining_s(
-        state,
-        polled.progress,
-        at - float(started) if isinstance(started, int | float) else None,
-        render.expected_s,
-        at - render.submitted_at,
+    wait = next_wait_s(
+        status=state,
+        progress=polled.progress,
+        running_for_s=at - float(started) if isinstance(started, int | float) else None,
+        expected_s=render.expected_s,
+        since_submit_s=at - render.submitted_at,
+        running_polls=polled.running_polls,
+        until_deadline_s=render.deadline_at - at,
     )
-    return polled.model_copy(update={"wait_s": next_wait_s(remaining, polled.polls, render.deadline_at - at)})
+    return polled.model_copy(update={"wait_s": wait})
 
 
 def _failure_message(scene: str, error: Any) -> str:
+    """`scene s1: input_unreadable: audio (inputs.audio_url): ffmpeg cannot decode this M4A audio: …`: the
+    renderer's code, then its message, whose leading input name gets the request field that carried it."""
     if not isinstance(error, dict):
         return f"scene {scene}: the renderer reports the render failed without saying why"
-    field = f" ({error['field']})" if error.get("field") else ""
-    return f"scene {scene}: {error.get('code', 'render_failed')}{field}: {error.get('message', 'no message')}"
+    message = str(error.get("message") or "no message")
+    if field := error.get("field"):
+        role, said, rest = message.partition(": ")
+        message = f"{role} ({field}): {rest}" if said and " " not in role else f"{message} ({field})"
+    return f"scene {scene}: {error.get('code', 'render_failed')}: {message}"
 
 
 def _cancel(renderer: RendererClient, render_id: str) -> None:

@@ -112,6 +112,13 @@ def cause_message(cause: Any) -> str:
     return cause[:MAX_MESSAGE_CHARS]
 
 
+def scene_reason(scene: str, message: str) -> str:
+    """A scene's error as its record keeps it. The Lambdas name the scene (`scene s1: …`) for the execution
+    history and their logs; the record is the scene's own and every display puts its name in front, so the
+    prefix would only say it twice."""
+    return message.removeprefix(f"scene {scene}: ")
+
+
 def task_record(batch: BatchItem, container: Mapping[str, Any]) -> TaskRecord:
     """The task as the report needs it, whether the container branch succeeded or failed."""
     launch_error: str | None = None
@@ -179,7 +186,7 @@ def scene_records(batch: BatchItem, results: Any, driver_error: str | None) -> l
                 batch_index=batch.index,
                 attempt=batch.attempt,
                 error_code=str(item.get("error_code") or "Unknown"),
-                error=cause_message(item.get("error")) or None,
+                error=scene_reason(str(item["name"]), cause_message(item.get("error"))) or None,
             )
         reported[record.name] = record
     missing_reason = driver_error or "the batch ended before this scene was rendered"

@@ -14,7 +14,7 @@ from cloudburst.aws.renderer_client import RendererClient
 from cloudburst.aws.s3 import presign_get
 from cloudburst.models.job import parse_s3_uri
 from cloudburst.pipeline.payloads import RenderState, SceneRequest, SceneStep
-from cloudburst.pipeline.polling import next_wait_s
+from cloudburst.pipeline.polling import first_wait_s
 from cloudburst.pipeline.scene_requests import scene_request
 
 if TYPE_CHECKING:
@@ -50,5 +50,5 @@ def render_scene(
         submitted_at=submitted_at,
         deadline_at=submitted_at + request.deadline_s,
         expected_s=request.expected_s,
-        wait_s=next_wait_s(request.expected_s, polls=0, until_deadline_s=request.deadline_s),
+        wait_s=first_wait_s(request.expected_s, request.deadline_s),
     )

@@ -37,6 +37,7 @@ from cloudburst.renderer.errors import ApiError, ErrorCode, Failure, input_field
 from cloudburst.renderer.fetch import FetchCancelled, FetchedInput, FetchError, FetchSettings, fetch_input
 from cloudburst.renderer.logs import log_event
 from cloudburst.renderer.media.api import (
+    FfmpegFailed,
     InputRejected,
     Limits,
     OptionRejected,
@@ -448,11 +449,13 @@ class RenderService:
         except (FetchCancelled, RenderCancelled, CancelledError):
             failure = Failure(ErrorCode.CANCELLED, job.cancel_reason)
         except InputRejected as exc:
+            _log_ffmpeg_stderr(job, exc)
             failure = _input_failure(exc)
         except OptionRejected as exc:
             field = f"options.{exc.field}"
             failure = Failure(ErrorCode.INVALID_REQUEST, f"{field}: {exc.message}", field)
         except RenderError as exc:
+            _log_ffmpeg_stderr(job, exc)
             failure = Failure(ErrorCode.RENDER_FAILED, f"the render failed: {exc}")
         except Exception as exc:  # noqa: BLE001 - one broken render must not kill the worker; it is reported
             log_event("render crashed", render_id=job.id, scene=job.scene, error=repr(exc))
@@ -596,6 +599,21 @@ class RenderService:
 def _advance(job: RenderJob, fraction: float) -> None:
     """Progress only moves forward and stays within 0..1, whatever the pipeline reports."""
     job.progress = max(job.progress, min(max(float(fraction), 0.0), 1.0))
+
+
+def _log_ffmpeg_stderr(job: RenderJob, exc: BaseException) -> None:
+    """The whole of what a failed ffmpeg wrote, for whoever reads the task's log: the render's error carries
+    only a line of it."""
+    failed = exc if isinstance(exc, FfmpegFailed) else exc.__cause__
+    if isinstance(failed, FfmpegFailed):
+        log_event(
+            "ffmpeg failed",
+            render_id=job.id,
+            scene=job.scene,
+            step=failed.label,
+            status=failed.status,
+            stderr=failed.stderr,
+        )
 
 
 def _input_failure(exc: InputRejected) -> Failure:

@@ -4,6 +4,8 @@ and decoded to numpy frames. Everything is generated into the test's temporary d
 from __future__ import annotations
 
 import json
+import random
+import struct
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,24 @@ def tone(path: Path, seconds: float, *, channels: int = 1, rate: int = 44100, co
         "-af", f"aformat=channel_layouts={layout}", *codec, str(path),
     )  # fmt: skip
     return path
+
+
+def garbled_m4a(path: Path, seconds: float = 4.0, *, seed: int = 0) -> Path:
+    """An AAC tone in an M4A whose headers are intact (it sniffs and probes as M4A) but whose `mdat` payload
+    is random bytes but for its first and last twentieth: too many bad packets for ffmpeg to carry on (it
+    tolerates up to two thirds)."""
+    data = bytearray(tone(path, seconds, codec=("-c:a", "aac", "-b:a", "96k")).read_bytes())
+    offset = 0
+    while offset < len(data):
+        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        if kind == b"mdat":
+            payload = size - 8
+            start, garbled = offset + 8 + payload // 20, payload * 9 // 10
+            data[start : start + garbled] = random.Random(seed).randbytes(garbled)
+            path.write_bytes(data)
+            return path
+        offset += size
+    raise AssertionError(f"{path}: ffmpeg wrote no mdat box")
 
 
 def picture(path: Path, width: int, height: int, *, seed: int = 0, **save: Any) -> Path:

@@ -4,10 +4,13 @@ shared real renderer (whose fetch timeouts are short)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cloudburst.renderer.media.stderr_summary import MAX_CHARS
+from tests.integration.media.helpers import garbled_m4a
 from tests.integration.renderer_api.conftest import (
     SECRET_QUERY,
     FixtureServer,
@@ -71,6 +74,29 @@ def test_a_corrupt_image_is_unreadable(
     assert error["field"] == "inputs.image_url"
     assert error["message"].startswith("image")
     assert output.status_code == 422
+
+
+def test_an_m4a_whose_payload_does_not_decode_gets_one_short_line(
+    renderer: Renderer, fixture_server: FixtureServer, scene_urls: SceneUrls, tmp_path: Path
+) -> None:
+    """Hundreds of lines of decoder complaints become the first one or two; the log keeps them all."""
+    garbled = fixture_server.add("/bad/garbled.m4a", body=garbled_m4a(tmp_path / "garbled.m4a").read_bytes())
+    error, output = fail(renderer, scene_urls.inputs(audio_url=garbled))
+    assert (error["code"], error["field"]) == ("input_unreadable", "inputs.audio_url")
+    lead = "audio: ffmpeg cannot decode this M4A audio: "
+    assert error["message"].startswith(lead)
+    said = error["message"].removeprefix(lead)
+    assert 0 < len(said) <= MAX_CHARS
+    for noise in ("0x", "@", "Error while decoding", "exited with status", "/", "|"):
+        assert noise not in said
+    assert output.status_code == 422
+    logged = [event for event in renderer.logs() if event.get("event") == "ffmpeg failed"]
+    assert logged, "the whole stderr goes to the renderer's log"
+    stderr = logged[-1]["stderr"]
+    assert (logged[-1]["step"], logged[-1]["scene"]) == ("audio check", "bad")
+    assert stderr.count("\n") > 10
+    assert "[aac @ 0x" in stderr
+    assert said.split("; ")[0] in stderr
 
 
 def test_an_expired_presigned_url_gets_the_403_message(

@@ -128,8 +128,9 @@ class FakeRenderer:
             },
         )
 
-    def fail(self, render_id: str, code: str, message: str) -> None:
-        self.renders[render_id].update(status="failed", error={"code": code, "message": message})
+    def fail(self, render_id: str, code: str, message: str, field: str | None = None) -> None:
+        error = {"code": code, "message": message} | ({"field": field} if field else {})
+        self.renders[render_id].update(status="failed", error=error)
 
     @contextmanager
     def output(self, render_id: str) -> Iterator[OutputStream]:

@@ -112,7 +112,7 @@ def test_a_finished_batch_is_recorded_with_times_in_seconds(s3: S3Client) -> Non
     assert (failed.status, failed.error_code, failed.error) == (
         SceneStatus.FAILED,
         "RenderFailed",
-        "scene b: unsupported_input: audio: got a PDF",
+        "unsupported_input: audio: got a PDF",  # the record is the scene's: its name is not repeated
     )
     assert record.released_by == "shutdown"
 

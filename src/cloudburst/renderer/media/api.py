@@ -70,3 +70,15 @@ class RenderCancelled(Exception):
 
 class RenderError(Exception):
     """ffmpeg or the pipeline failed for a reason that is not the inputs' fault."""
+
+
+class FfmpegFailed(RenderError):
+    """An ffmpeg child exited with an error. The message says it in a line (`summary`: its first specific
+    complaints); `stderr` keeps what it wrote (head and tail) for the renderer's log, not for users."""
+
+    def __init__(self, label: str, status: int, summary: str, stderr: str) -> None:
+        super().__init__(f"{label}: ffmpeg exited with status {status}: {summary}")
+        self.label = label
+        self.status = status
+        self.summary = summary
+        self.stderr = stderr

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cloudburst.renderer.media.api import RenderError
+from cloudburst.renderer.media.api import FfmpegFailed, RenderError
 from cloudburst.renderer.media.inputs import SniffedInput
 from cloudburst.renderer.media.mp4info import Mp4Unreadable, track
 from cloudburst.renderer.media.process import Cancel, FfmpegProcess, run_ffmpeg
@@ -82,8 +82,10 @@ def measure_audio(audio: SniffedInput, *, max_seconds: float, cancel: Cancel | N
             on_stdout_chunk=count,
         ) as proc:  # fmt: skip
             proc.wait()
-    except RenderError as exc:
-        raise unreadable(audio.role, f"ffmpeg cannot decode this {audio.format.name.upper()} audio ({exc})") from None
+    except FfmpegFailed as exc:  # `from exc`: the renderer logs the whole stderr, the message has its summary
+        raise unreadable(
+            audio.role, f"ffmpeg cannot decode this {audio.format.name.upper()} audio: {exc.summary}"
+        ) from exc
     seconds = counted / 2 / MEASURE_RATE
     if seconds <= 0:
         raise unreadable(audio.role, "the audio decodes to nothing (0 s)")

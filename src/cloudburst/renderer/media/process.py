@@ -2,8 +2,8 @@
 
 Every ffmpeg the pipeline starts goes through `FfmpegProcess`, a context manager that kills the child if the
 block is left early (cancel, exception, shutdown), so a render never leaves an encoder running behind it.
-Arguments are lists (no shell); stderr is drained by a thread into a short tail that ends up in the error
-message when ffmpeg fails.
+Arguments are lists (no shell); stderr is drained by a thread into its first and last lines: a failure's
+message carries a one-line summary of them (`stderr_summary`), the exception the text itself for the log.
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol, Self
 
-from cloudburst.renderer.media.api import RenderCancelled, RenderError
+from cloudburst.renderer.media.api import FfmpegFailed, RenderCancelled
 from cloudburst.renderer.media.binaries import ffmpeg
+from cloudburst.renderer.media.stderr_summary import summarise_stderr
 
 POLL_S = 0.05
 CHUNK_BYTES = 1 << 20
+STDERR_HEAD_LINES = 10
+"""The first complaints are kept: a damaged file's first error is the telling one, the rest repeat it."""
 STDERR_TAIL_LINES = 20
 QUIET = ("-hide_banner", "-nostats", "-loglevel", "error")
 """Leading options of every ffmpeg we run: errors only, no banner or progress chatter on stderr."""
@@ -64,7 +67,9 @@ class FfmpegProcess:
         """`environment` adds variables to the child's (which otherwise is this process's)."""
         self.label = label
         self._cancel = cancel
+        self._head: list[str] = []
         self._tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
+        self._dropped = 0
         self._proc = subprocess.Popen(
             [ffmpeg(), *QUIET, *args],
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
@@ -99,11 +104,13 @@ class FfmpegProcess:
     def pid(self) -> int:
         return self._proc.pid
 
-    def stderr_tail(self) -> str:
-        return " | ".join(line for line in self._tail if line)
+    def stderr_lines(self) -> list[str]:
+        """What ffmpeg wrote on stderr: its first lines, a marker of how many were skipped, its last ones."""
+        skipped = [f"[{self._dropped} more lines]"] if self._dropped else []
+        return [*self._head, *skipped, *self._tail]
 
     def wait(self) -> None:
-        """Wait for ffmpeg to exit; RenderCancelled if `cancel` is set meanwhile, RenderError if it failed."""
+        """Wait for ffmpeg to exit; RenderCancelled if `cancel` is set meanwhile, FfmpegFailed if it failed."""
         while True:
             try:
                 self._proc.wait(timeout=POLL_S)
@@ -113,7 +120,8 @@ class FfmpegProcess:
         for thread in self._threads:
             thread.join(timeout=5)
         if self._proc.returncode != 0:
-            raise RenderError(f"{self.label}: ffmpeg exited with status {self._proc.returncode}: {self.stderr_tail()}")
+            summary = summarise_stderr([*self._head, *self._tail])
+            raise FfmpegFailed(self.label, self._proc.returncode, summary, "\n".join(self.stderr_lines()))
 
     def raise_if_cancelled(self) -> None:
         if self._cancel is not None and self._cancel.is_set():
@@ -140,7 +148,15 @@ class FfmpegProcess:
     def _drain_stderr(self) -> None:
         assert self._proc.stderr is not None
         for raw in self._proc.stderr:
-            self._tail.append(raw.decode("utf-8", "replace").strip())
+            line = raw.decode("utf-8", "replace").strip()
+            if not line:
+                continue
+            if len(self._head) < STDERR_HEAD_LINES:
+                self._head.append(line)
+                continue
+            if len(self._tail) == self._tail.maxlen:
+                self._dropped += 1
+            self._tail.append(line)
 
     def _read_chunks(self, on_chunk: Callable[[bytes], None]) -> None:
         assert self._proc.stdout is not None
