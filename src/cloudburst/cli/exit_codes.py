@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     SCENES_FAILED = 3  # the job ran to the end but some scenes failed (the others were delivered)
     JOB_FAILED = 4  # the job failed as a whole, was cancelled, or could not run (target, AWS, download)
     INTERRUPTED = 130  # Ctrl-C (the job was cancelled, its tasks stopped)
+    OUTPUT_CLOSED = 141  # the reader of the output went away (`| head`), as for a tool killed by SIGPIPE
 
 
 EXIT_CODES_HELP = """exit codes:
@@ -28,6 +29,7 @@ EXIT_CODES_HELP = """exit codes:
   3    the job ran to the end but some scenes failed (the others were delivered)
   4    the job failed as a whole, was cancelled, or could not run
   130  interrupted (Ctrl-C): the job was cancelled and its tasks stopped
+  141  the output's reader went away (`| head`); a job already started goes on
   1    an internal error (run again with --debug and report it)"""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -179,6 +180,9 @@ def main(argv: Sequence[str] | None = None, *, out: Output | None = None) -> int
     except KeyboardInterrupt:
         output.note("interrupted")
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        _stop_writing_to_stdout()
+        return ExitCode.OUTPUT_CLOSED
     except Exception as exc:  # a bug: say so plainly, and how to see more
         if args.debug:
             raise
@@ -196,6 +200,16 @@ def _resolve(reference: CommandRef) -> Command:
     module, _, name = reference.partition(":")
     command: Command = getattr(import_module(module), name)
     return command
+
+
+def _stop_writing_to_stdout() -> None:
+    """The reader of our output is gone (`cloudburst status J | head`). Point stdout at /dev/null, so that
+    Python's final flush of what is still buffered cannot raise again at exit, and stop quietly, as Unix
+    tools do: nothing is wrong with CloudBurst, and a job that was started goes on (it is not cancelled,
+    unlike Ctrl-C, because closing a pipe is not a request to stop the work)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _debug_traceback(debug: bool) -> None:

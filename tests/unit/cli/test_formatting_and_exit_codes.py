@@ -4,12 +4,13 @@ which outcome gets which exit code."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import NoCredentialsError
 
-from cloudburst.cli.exit_codes import ExitCode, exit_code_for_error, exit_code_for_status
+from cloudburst.cli.exit_codes import EXIT_CODES_HELP, ExitCode, exit_code_for_error, exit_code_for_status
 from cloudburst.cli.formatting import (
     human_bytes,
     human_seconds,
@@ -113,7 +114,13 @@ def test_report_lines_name_the_headline_figures() -> None:
 
 
 def test_exit_codes_are_the_documented_numbers() -> None:
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 130]
+    # Scripts rely on these numbers: the README's table and `--help` must list exactly the codes we use.
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 130, 141]
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    table = re.findall(r"^\| (\d+) \| ", readme.split("Exit codes, the same for every command:")[1], re.M)
+    assert sorted(int(code) for code in table) == sorted(int(code) for code in ExitCode)
+    listed = re.findall(r"^  (\d+) ", EXIT_CODES_HELP, re.M)
+    assert sorted(int(code) for code in listed) == sorted(int(code) for code in ExitCode)
 
 
 def test_exit_codes_for_outcomes() -> None:

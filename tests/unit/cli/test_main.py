@@ -6,11 +6,15 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from cloudburst.cli import job_commands
+from cloudburst.cli.exit_codes import ExitCode
 from cloudburst.cli.main import build_parser, main
 from cloudburst.cli.options import SAMCONFIG_STACK, UsageError, job_from_args, target_choice
 from cloudburst.cli.output import Output
@@ -270,3 +274,22 @@ def test_json_errors_point_the_hint_at_their_problems_field(story: Path) -> None
     assert error["hint"] == "Fix each input or option named in `problems` and run the command again."
     code, out, _ = _run(["validate", str(story / "nope"), "--json"], json_mode=True)
     assert json.loads(out)["hint"] == "Give a folder of scenes or a job JSON file."  # a specific hint is kept
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly(story: Path) -> None:
+    # `cloudburst validate … | head -0`: the pipe is closed before anything is written. Unix tools stop
+    # quietly there; "internal error: BrokenPipeError" would send users to report a bug that is not one.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-m", "cloudburst.cli.main", "validate", str(story)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (finished.returncode, finished.stderr) == (ExitCode.OUTPUT_CLOSED, "")
