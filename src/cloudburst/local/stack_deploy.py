@@ -15,12 +15,13 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 import boto3
 
 from cloudburst.local.boto_shapes import to_api_members
-from cloudburst.local.function_loader import load_handler
+from cloudburst.local.function_loader import forget_modules_from, load_handler
 from cloudburst.local.intrinsics import Resolver, StackValues
 from cloudburst.local.lambda_dispatch import LambdaDispatcher, LocalFunction
 from cloudburst.local.s3_event_rules import EventRoute
@@ -96,6 +97,7 @@ class StackDeployer:
         self.stack = stack
         self.dispatcher = dispatcher
         self.parameter_overrides = dict(parameter_overrides or {})
+        self._cold_code_dirs: set[Path] = set()
 
     def deploy(self) -> DeployedStack:
         values, resolver = stack_values(
@@ -198,6 +200,9 @@ class StackDeployer:
         if not isinstance(code_uri, str) or not isinstance(handler_name, str):
             raise TemplateError("a function needs a local CodeUri folder and a Handler to run locally")
         code_dir = (self.template.root / code_uri).resolve()
+        if code_dir not in self._cold_code_dirs:  # the first function from this folder in this deployment
+            forget_modules_from(code_dir)
+            self._cold_code_dirs.add(code_dir)
         handler = load_handler(code_dir, handler_name, environment, logical_id, self.dispatcher.output)
         function = LocalFunction(
             name=name,
