@@ -15,6 +15,7 @@ from cloudburst.renderer.media import libx264
 from cloudburst.renderer.media.api import RenderError
 from cloudburst.renderer.media.colour import Nv12
 from cloudburst.renderer.media.encoder import x264_args
+from cloudburst.renderer.media.held import CodedPicture, PictureCoding, code_pictures
 from cloudburst.renderer.media.libx264 import InProcessEncoder, Packet
 from cloudburst.renderer.media.mpegts import START_TICKS, TransportStreamWriter
 
@@ -62,6 +63,31 @@ def test_the_stream_is_ffmpegs_byte_for_byte(tmp_path: Path, preset: Preset) -> 
     assert packets[0].keyframe
     if preset is not Preset.ULTRAFAST:  # B-frames: some frames are decoded before they are shown
         assert any(packet.dts < packet.pts for packet in packets)
+
+
+def test_held_pictures_are_ffmpegs_byte_for_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A still scene's pictures (skip-friendly settings, IDRs forced where the plan says) coded here are the
+    ones ffmpeg's libx264 codes, so the held stream built on them is unchanged whichever encoder ran."""
+    sources = _pictures(5)
+    plan = [CodedPicture(0, 3, idr=True), CodedPicture(1, 2, idr=False), CodedPicture(1, 4, idr=True),
+            CodedPicture(3, 1, idr=False), CodedPicture(4, 6, idr=True)]  # fmt: skip
+    coding = PictureCoding(WIDTH, HEIGHT, 30, QualityOptions(crf=21), threads=2)
+    streams = {}
+    for choice in ("in-process", "ffmpeg"):
+        monkeypatch.setenv(libx264.ENCODER_VARIABLE, choice)
+        asked: list[int] = []
+
+        def picture(source: int, asked: list[int] = asked) -> Nv12:
+            asked.append(source)
+            return sources[source]
+
+        units = list(code_pictures(plan, picture, coding, scratch=tmp_path))
+        assert asked == [0, 1, 3, 4]  # each run of one source made once
+        streams[choice] = units
+    assert streams["in-process"] == streams["ffmpeg"]
+    kinds = [unit[0] & 0x1F for unit in streams["in-process"]]
+    assert kinds.count(5) == 3  # three IDR slices, where the plan forced them
+    assert kinds.count(1) == 2
 
 
 def test_rows_further_apart_than_they_are_long_are_read_as_the_picture(tmp_path: Path) -> None:

@@ -223,10 +223,12 @@ static int plane(PyObject *source, Py_buffer *view, const char *name, Py_ssize_t
     return 0;
 }
 
-static PyObject *Encoder_encode(Encoder *self, PyObject *args) {
+static PyObject *Encoder_encode(Encoder *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"y", "uv", "stride", "idr", NULL};
     PyObject *y_source, *uv_source;
     int stride;
-    if (!PyArg_ParseTuple(args, "OOi", &y_source, &uv_source, &stride)) {
+    int idr = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOi|$p", keywords, &y_source, &uv_source, &stride, &idr)) {
         return NULL;
     }
     if (stride < self->width) {
@@ -256,6 +258,7 @@ static PyObject *Encoder_encode(Encoder *self, PyObject *args) {
     in.img.plane[0] = (uint8_t *)y.buf;
     in.img.plane[1] = (uint8_t *)uv.buf;
     in.i_pts = self->next_pts;
+    in.i_type = idr ? X264_TYPE_IDR : X264_TYPE_AUTO; /* as ffmpeg's wrapper does for a forced key frame */
     x264_nal_t *nals = NULL;
     int count = 0;
     int size;
@@ -299,9 +302,9 @@ static PyObject *Encoder_close(Encoder *self, PyObject *Py_UNUSED(ignored)) {
 }
 
 static PyMethodDef Encoder_methods[] = {
-    {"encode", (PyCFunction)Encoder_encode, METH_VARARGS,
-     "encode(y, uv, stride) -> (bytes, pts, dts, keyframe) | None: one NV12 picture, planes `stride` bytes per "
-     "row; the memory may be reused once this returns."},
+    {"encode", (PyCFunction)(void (*)(void))Encoder_encode, METH_VARARGS | METH_KEYWORDS,
+     "encode(y, uv, stride, *, idr=False) -> (bytes, pts, dts, keyframe) | None: one NV12 picture, planes "
+     "`stride` bytes per row, an IDR picture if `idr`; the memory may be reused once this returns."},
     {"flush", (PyCFunction)Encoder_flush, METH_NOARGS,
      "flush() -> (bytes, pts, dts, keyframe) | None: the next delayed frame, None once there is none left."},
     {"close", (PyCFunction)Encoder_close, METH_NOARGS, "close() -> None: stop x264's threads and free it."},

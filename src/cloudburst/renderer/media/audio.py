@@ -2,9 +2,9 @@
 
 Measuring first (a quick decode) proves ffmpeg can read the audio, so a corrupt file is refused as bad input
 before anything is encoded, and gives the exact duration, which fixes the frame count (header estimates can be
-wrong for VBR MP3). The AAC (stereo 48 kHz) is then encoded once: by the video encoder itself for a moving
-scene (which spares a separate process and a final mux), or alongside the pictures for a still scene, whose
-raw H.264 needs a mux anyway.
+wrong for VBR MP3). The AAC (stereo 48 kHz) is then encoded once, by the ffmpeg that writes the MP4, while
+the video reaches it on a pipe (`mp4_with_audio_args`): no separate audio process and no final mux, for
+moving and still scenes alike.
 
 Gaps in the source's timestamps are closed: the AAC is the decoded samples back to back, starting at 0
 (`contiguous`). The measurement counts samples too, so the frame count and the AAC agree. Left as they were,
@@ -18,23 +18,16 @@ file cannot make ffmpeg open a playlist, a concat list or an external reference.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from cloudburst.renderer.media.api import FfmpegFailed, RenderError
+from cloudburst.renderer.media.api import FfmpegFailed
+from cloudburst.renderer.media.encoder import MP4_OUTPUT
 from cloudburst.renderer.media.inputs import SniffedInput
-from cloudburst.renderer.media.mp4info import Mp4Unreadable, track
-from cloudburst.renderer.media.process import Cancel, FfmpegProcess, run_ffmpeg
+from cloudburst.renderer.media.process import Cancel, FfmpegProcess
 from cloudburst.renderer.media.rejections import too_large, unreadable
 
 SAMPLE_RATE = 48_000
 CHANNELS = 2
-
-
-@dataclass(frozen=True)
-class EncodedAudio:
-    path: Path
-    duration_s: float
 
 
 def safe_input_args(path: Path, demuxer: str) -> list[str]:
@@ -131,29 +124,18 @@ def aac_output_args(bitrate_kbps: int) -> list[str]:
     ]  # fmt: skip
 
 
-def encode_audio(
-    audio: SniffedInput,
-    target: Path,
-    *,
-    bitrate_kbps: int,
-    max_seconds: float,
-    cancel: Cancel | None = None,
-) -> EncodedAudio:
-    """AAC stereo 48 kHz in an MP4, for the still path's final mux to stream-copy. Runs alongside the
-    pictures' encode. (A moving scene's encoder encodes the audio itself, see `moving`.)"""
+def mp4_with_audio_args(
+    video_input: list[str], video_output: list[str], audio: SniffedInput, *, bitrate_kbps: int, target: Path
+) -> list[str]:
+    """The command line of the ffmpeg that writes a scene's MP4: the video from stdin (first input, read with
+    `video_input`, written with `video_output`) and the audio file (second input, read safely), encoded to AAC
+    alongside the video, into `target` with the moov first."""
     assert audio.format.demuxer is not None
-    run_ffmpeg(
-        [
-            *safe_input_args(audio.path, audio.format.demuxer),
-            "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1",
-            "-t", f"{max_seconds + 1:.3f}", *aac_output_args(bitrate_kbps),
-            "-f", "mp4", "-y", file_url(target),
-        ],
-        label="audio encode",
-        cancel=cancel,
-    )  # fmt: skip
-    try:
-        duration = track(target, "soun").duration_s
-    except (Mp4Unreadable, OSError) as exc:
-        raise RenderError(f"audio encode: the AAC file is unreadable ({exc})") from None
-    return EncodedAudio(target, duration)
+    return [
+        *video_input, "-i", "pipe:0",
+        *safe_input_args(audio.path, audio.format.demuxer),
+        "-map", "0:v", "-map", "1:a:0", "-map_metadata", "-1",
+        *video_output,
+        *aac_output_args(bitrate_kbps),
+        *MP4_OUTPUT, "-y", file_url(target),
+    ]  # fmt: skip

@@ -14,7 +14,7 @@ scenes are piped to ffmpeg as before: the same video, more CPU.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -64,18 +64,30 @@ def encoder_name() -> str:
 class InProcessEncoder:
     """One x264 encoder for NV12 pictures of one size; a context manager that always frees x264's threads."""
 
-    def __init__(self, width: int, height: int, *, fps: int, quality: QualityOptions, threads: int) -> None:
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        *,
+        fps: int,
+        quality: QualityOptions,
+        threads: int,
+        extra: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """`extra`: more `x264_param_parse` pairs, applied after the shared settings (as `-x264-params` is)."""
         if _x264 is None:
             raise RenderError("the _x264 extension was not built")
+        params = [*x264_params(quality, threads), *extra]
         try:
-            self._encoder = _x264.Encoder(width, height, fps, quality.preset.value, x264_params(quality, threads))
+            self._encoder = _x264.Encoder(width, height, fps, quality.preset.value, params)
         except (ValueError, RuntimeError) as exc:
             raise RenderError(f"x264: {exc}") from None
 
-    def encode(self, picture: Nv12, stride: int) -> Packet | None:
-        """Encode one picture whose planes are `stride` bytes per row (each plane one contiguous buffer).
-        Its memory may be reused as soon as this returns. None while x264 is still looking ahead."""
-        return _packet(self._encoder.encode(picture.y, picture.uv, stride))
+    def encode(self, picture: Nv12, stride: int, *, idr: bool = False) -> Packet | None:
+        """Encode one picture whose planes are `stride` bytes per row (each plane one contiguous buffer), as an
+        IDR picture if `idr`. Its memory may be reused as soon as this returns. None while x264 is still
+        looking ahead."""
+        return _packet(self._encoder.encode(picture.y, picture.uv, stride, idr=idr))
 
     def flush(self) -> Iterator[Packet]:
         """The frames x264 still holds, in decoding order."""

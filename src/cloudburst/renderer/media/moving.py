@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloudburst.models.render_options import QualityOptions
-from cloudburst.renderer.media.audio import aac_output_args, file_url, safe_input_args
-from cloudburst.renderer.media.encoder import MP4_OUTPUT, x264_args
+from cloudburst.renderer.media.audio import mp4_with_audio_args
+from cloudburst.renderer.media.encoder import x264_args
 from cloudburst.renderer.media.frames import BasePicture, Frame, FrameMaker, FrameSlot, WireLayout
 from cloudburst.renderer.media.inputs import SniffedInput
 from cloudburst.renderer.media.libx264 import InProcessEncoder, Packet, in_process
@@ -119,17 +119,9 @@ class _Job:
     on_frame: Callable[[int], None] | None
 
     def encoder_args(self, video_input: list[str], video_output: list[str]) -> list[str]:
-        """The encoder's command line: the video from stdin (first input), the audio file (second), the video's
-        output options, the AAC encode and the MP4."""
-        assert self.audio.format.demuxer is not None
-        return [
-            *video_input, "-i", "pipe:0",
-            *safe_input_args(self.audio.path, self.audio.format.demuxer),
-            "-map", "0:v", "-map", "1:a:0", "-map_metadata", "-1",
-            *video_output,
-            *aac_output_args(self.quality.audio_bitrate_kbps),
-            *MP4_OUTPUT, "-y", file_url(self.target),
-        ]  # fmt: skip
+        """The encoder's command line: the video from stdin, the audio file, the AAC encode and the MP4."""
+        bitrate = self.quality.audio_bitrate_kbps
+        return mp4_with_audio_args(video_input, video_output, self.audio, bitrate_kbps=bitrate, target=self.target)
 
     def frame_done(self, written: int) -> None:
         if self.on_frame is not None:
@@ -175,7 +167,7 @@ def _encode_in_process(producer: _Producer, job: _Job) -> None:
         stream = TransportStreamWriter(proc.stdin.write, job.fps)
 
         def send(packet: Packet) -> None:
-            with _reporting_a_dead_encoder(proc):
+            with proc.explaining_a_broken_pipe():
                 stream.write_frame(packet.data, pts=packet.pts, dts=packet.dts, keyframe=packet.keyframe)
 
         producer.start([FrameSlot(layout) for _ in range(BUFFERS)])
@@ -193,7 +185,7 @@ def _encode_in_process(producer: _Producer, job: _Job) -> None:
                 job.frame_done(written)
             for packet in encoder.flush():
                 send(packet)
-            with _reporting_a_dead_encoder(proc):
+            with proc.explaining_a_broken_pipe():
                 proc.stdin.close()  # flushes the buffered end of the stream
             proc.wait()
         finally:
@@ -236,23 +228,13 @@ def _feed(
     while (item := producer.next_frame()) is not None:
         proc.raise_if_cancelled()
         slot, frame = item
-        with _reporting_a_dead_encoder(proc):
+        with proc.explaining_a_broken_pipe():
             writer.write(frame.wire)
         in_pipe.append(slot)
         while len(in_pipe) > lag:
             producer.release(in_pipe.popleft())
         written += 1
         job.frame_done(written)
-
-
-@contextlib.contextmanager
-def _reporting_a_dead_encoder(proc: FfmpegProcess) -> Iterator[None]:
-    """A write to ffmpeg that finds it gone raises its exit status and message, not a bare broken pipe."""
-    try:
-        yield
-    except BrokenPipeError:
-        proc.wait()  # raises RenderError with ffmpeg's message
-        raise
 
 
 def _lower_priority() -> None:

@@ -13,7 +13,7 @@ import contextlib
 import os
 import subprocess
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol, Self
@@ -122,6 +122,16 @@ class FfmpegProcess:
         if self._proc.returncode != 0:
             summary = summarise_stderr([*self._head, *self._tail])
             raise FfmpegFailed(self.label, self._proc.returncode, summary, "\n".join(self.stderr_lines()))
+
+    @contextlib.contextmanager
+    def explaining_a_broken_pipe(self) -> Iterator[None]:
+        """Writing to ffmpeg's stdin: if it has died, raise its exit status and message (FfmpegFailed), not a
+        bare BrokenPipeError that says nothing of why."""
+        try:
+            yield
+        except BrokenPipeError:
+            self.wait()
+            raise
 
     def raise_if_cancelled(self) -> None:
         if self._cancel is not None and self._cancel.is_set():

@@ -33,13 +33,13 @@ from cloudburst.core.subtitle_cues import Cue
 from cloudburst.models.render_options import Effect, RenderOptions
 from cloudburst.renderer.media import stub
 from cloudburst.renderer.media.api import Limits, RenderCancelled, RenderResult, SceneInputs
-from cloudburst.renderer.media.audio import encode_audio, measure_audio
+from cloudburst.renderer.media.audio import measure_audio
 from cloudburst.renderer.media.canvas import compose_canvas
 from cloudburst.renderer.media.colour import Nv12, rgb_to_nv12
 from cloudburst.renderer.media.cpus import container_cpus
 from cloudburst.renderer.media.fit import check_fit
 from cloudburst.renderer.media.frames import BasePicture, WireLayout, make_base
-from cloudburst.renderer.media.held import Hold, coding_plan, encode_held, mux_held
+from cloudburst.renderer.media.held import Hold, PictureCoding, coding_plan, encode_held
 from cloudburst.renderer.media.image import load_image
 from cloudburst.renderer.media.inputs import SniffedScene, sniff_scene
 from cloudburst.renderer.media.layout import output_size
@@ -257,51 +257,31 @@ def _render_still(
     *,
     output: Path,
 ) -> None:
-    """The held-picture path; the AAC is encoded meanwhile by a second ffmpeg, and a stream copy joins them."""
+    """The held-picture path: each distinct picture coded once, and the AAC encoded meanwhile by the ffmpeg
+    that writes the MP4."""
     encoded_at = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio") as pool:
-        audio_job = pool.submit(
-            encode_audio,
-            scene.sniffed.audio,
-            context.scratch / "audio.m4a",
-            bitrate_kbps=options.quality.audio_bitrate_kbps,
-            max_seconds=scene.duration_s + 1.0,
-            cancel=context.cancel,
-        )
-        per_segment = overlays.per_segment()
-        plan = coding_plan(
-            [Hold(index, segment.frames) for index, segment in enumerate(overlays.segments)], options.fps
-        )
-        current: dict[int, Nv12] = {}
+    per_segment = overlays.per_segment()
+    plan = coding_plan([Hold(index, segment.frames) for index, segment in enumerate(overlays.segments)], options.fps)
 
-        def picture(source: int) -> Nv12:
-            if source not in current:
-                current.clear()
-                _segment, layers = next(per_segment)
-                current[source] = apply_all(still, layers) if layers else still
-            return current[source]
+    def picture(source: int) -> Nv12:  # asked once per segment, in order
+        _segment, layers = next(per_segment)
+        return apply_all(still, layers) if layers else still
 
-        def progress(index: int) -> None:
-            context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * (index + 1) / len(plan))
+    def progress(index: int) -> None:
+        context.report(PROGRESS_PREPARED + (PROGRESS_ENCODED - PROGRESS_PREPARED) * (index + 1) / len(plan))
 
-        context.stats["pictures_encoded"] = float(len(plan))
-        video = encode_held(
-            plan,
-            picture,
-            width=scene.width,
-            height=scene.height,
-            fps=options.fps,
-            quality=options.quality,
-            threads=container_cpus(),
-            scratch=context.scratch,
-            cancel=context.cancel,
-            on_picture=progress,
-        )
-        context.stats["video_s"] = time.perf_counter() - encoded_at
-        audio = audio_job.result()
-    muxed_at = time.perf_counter()
-    mux_held(video, audio.path, fps=options.fps, output=output, cancel=context.cancel)
-    context.stats["mux_s"] = time.perf_counter() - muxed_at
+    context.stats["pictures_encoded"] = float(len(plan))
+    encode_held(
+        plan,
+        picture,
+        PictureCoding(scene.width, scene.height, options.fps, options.quality, container_cpus()),
+        audio=scene.sniffed.audio,
+        scratch=context.scratch,
+        target=output,
+        cancel=context.cancel,
+        on_picture=progress,
+    )
+    context.stats["video_s"] = time.perf_counter() - encoded_at
 
 
 def _render_moving(

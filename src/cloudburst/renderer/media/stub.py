@@ -26,7 +26,7 @@ from cloudburst.renderer.media.audio import file_url
 from cloudburst.renderer.media.colour import Nv12
 from cloudburst.renderer.media.h264.assemble import hold_pictures
 from cloudburst.renderer.media.h264.bits import split_annexb
-from cloudburst.renderer.media.held import CodedPicture, encode_held, mux_held
+from cloudburst.renderer.media.held import CodedPicture, PictureCoding, code_pictures, mux_held
 from cloudburst.renderer.media.image import PIL_FORMATS
 from cloudburst.renderer.media.inputs import sniff_scene
 from cloudburst.renderer.media.layout import output_size
@@ -84,17 +84,13 @@ def black_picture(width: int, height: int, fps: int) -> bytes:
         scratch = Path(scratch_name)
         y = np.full((height, width), BLACK_Y, dtype=np.uint8)
         uv = np.full((height // 2, width // 2, 2), BLACK_UV, dtype=np.uint8)
-        held = encode_held(
+        coded = code_pictures(
             [CodedPicture(0, 1, idr=True)],
             lambda _source: Nv12(y, uv),
-            width=width,
-            height=height,
-            fps=fps,
-            quality=QualityOptions(),
-            threads=1,
+            PictureCoding(width, height, fps, QualityOptions(), threads=1),
             scratch=scratch,
         )
-        return held.read_bytes()
+        return b"".join(hold_pictures(coded, [1]))
 
 
 @functools.cache
