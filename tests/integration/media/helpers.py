@@ -4,6 +4,7 @@ and decoded to numpy frames. Everything is generated into the test's temporary d
 from __future__ import annotations
 
 import json
+import os
 import random
 import struct
 import subprocess
@@ -109,3 +110,21 @@ def frames(path: Path, *, gray: bool = True, limit: int | None = None) -> np.nda
 
 def listing(directory: Path) -> list[str]:
     return sorted(str(path.relative_to(directory)) for path in directory.rglob("*"))
+
+
+def ffmpeg_children() -> list[int]:
+    """ffmpeg processes this test process started that are still there (running, or never waited for)."""
+    me = str(os.getpid())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), "")
+        if parent == me and b"ffmpeg" in command:
+            found.append(int(entry.name))
+    return found

@@ -11,7 +11,7 @@ from cloudburst.models.render_options import RenderOptions
 from cloudburst.renderer.media.api import InputRejected, Limits, SceneInputs
 from cloudburst.renderer.media.render import render_scene
 
-from .helpers import listing, picture, srt, tone
+from .helpers import ffmpeg_children, garbled_m4a, listing, picture, srt, tone
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,7 @@ def _refuse(inputs: SceneInputs, workdir: Path, limits: Limits = Limits()) -> In
     with pytest.raises(InputRejected) as caught:
         render_scene(inputs, RenderOptions(width=64, height=36), workdir, limits=limits)
     assert listing(workdir) == before
+    assert ffmpeg_children() == []  # the audio check and the subtitle raster, if they started, are gone
     assert caught.value.message.startswith(f"{caught.value.role}: ")
     return caught.value
 
@@ -37,6 +38,13 @@ def _refuse(inputs: SceneInputs, workdir: Path, limits: Limits = Limits()) -> In
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_audio_that_fails_its_check_while_the_subtitles_are_being_drawn(tmp_path: Path, good: dict[str, Path]) -> None:
+    # The subtitle raster starts beside the audio check; a refused audio stops it and leaves nothing behind.
+    subtitles = srt(tmp_path / "s.srt", *[(second + 0.1, second + 0.9, f"cue {second}") for second in range(4)])
+    error = _refuse(SceneInputs(good["image"], garbled_m4a(tmp_path / "a.m4a"), subtitles), tmp_path / "w")
+    assert (error.code, error.role) == ("input_unreadable", "audio")
 
 
 def test_an_image_that_is_not_an_image(tmp_path: Path, good: dict[str, Path]) -> None:

@@ -16,7 +16,7 @@ from cloudburst.renderer.media import libx264, pipeio
 from cloudburst.renderer.media.api import RenderCancelled, RenderError, SceneInputs
 from cloudburst.renderer.media.render import render_scene, render_stub
 
-from .helpers import frames, listing, picture, probe, render, srt, stream, tone
+from .helpers import ffmpeg_children, frames, listing, picture, probe, render, srt, stream, tone
 
 SECONDS = 1.3
 
@@ -163,24 +163,7 @@ def test_a_cancelled_render_stops_its_encoders_and_leaves_nothing(tmp_path: Path
             cancel=cancel,
         )
     assert listing(workdir) == []
-    assert _ffmpeg_children() == []
-
-
-def _ffmpeg_children() -> list[int]:
-    me = str(os.getpid())
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), "")
-        if parent == me and b"ffmpeg" in command:
-            found.append(int(entry.name))
-    return found
+    assert ffmpeg_children() == []
 
 
 def test_the_stub_writes_a_valid_mp4_of_the_right_length_without_encoding_frames(tmp_path: Path, audio: Path) -> None:
@@ -252,7 +235,7 @@ def test_an_encoder_killed_mid_scene_fails_the_render_and_leaves_nothing(
 
     def kill_encoder(fraction: float) -> None:
         if fraction > 0.1:
-            for pid in _ffmpeg_children():
+            for pid in ffmpeg_children():
                 os.kill(pid, 9)
 
     with pytest.raises(RenderError, match="encode: ffmpeg exited with status -9"):
@@ -263,4 +246,4 @@ def test_an_encoder_killed_mid_scene_fails_the_render_and_leaves_nothing(
             on_progress=kill_encoder,
         )
     assert listing(workdir) == []
-    assert _ffmpeg_children() == []
+    assert ffmpeg_children() == []

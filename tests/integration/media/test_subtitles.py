@@ -59,6 +59,19 @@ def test_subtitles_show_in_their_region_exactly_while_the_cue_is_active(tmp_path
     assert bright_bottom[36:].max() == 0
 
 
+@pytest.mark.parametrize("effect", [Effect.NONE, Effect.ZOOM_IN])
+def test_cues_past_the_end_of_the_audio_are_cut_at_the_last_frame(tmp_path: Path, effect: Effect) -> None:
+    # The raster starts for every cue before the audio is measured; the video shows only what fits in it.
+    image = picture(tmp_path / "p.png", 640, 360)
+    audio = tone(tmp_path / "a.wav", 1.0)
+    subtitles = srt(tmp_path / "s.srt", (0.5, 1.6, "Hello"), (1.2, 2.0, "beyond"), (3.0, 4.0, "far beyond"))
+    options = RenderOptions(width=320, height=180, fps=FPS, effect=effect, subtitles=SubtitleStyle(font_size=28))
+    decoded = frames(render(SceneInputs(image, audio, subtitles), options, tmp_path / "work").path)
+    assert len(decoded) == 30
+    bright_bottom = (decoded[:, 120:, :] > BRIGHT).sum(axis=(1, 2))
+    assert [index for index, count in enumerate(bright_bottom) if count > 30] == list(range(15, 30))
+
+
 def test_chinese_renders_real_glyphs_not_missing_glyph_boxes(tmp_path: Path) -> None:
     style = SubtitleStyle(font_size=48, outline=0)
     han_one, han_two, missing_one, missing_two = (

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
 from cloudburst.core.subtitle_cues import Cue
+from cloudburst.renderer.media.subtitles.plan import frames_for_every_cue, subtitle_timeline
 from cloudburst.renderer.media.subtitles.timeline import Segment, cue_frames, first_frame_at_or_after, segments
 
 
@@ -48,3 +51,27 @@ def test_twenty_thousand_cues_are_planned_quickly_and_consistently() -> None:
     parts = segments(cues, fps=30, total_frames=400_000)
     assert sum(part.frames for part in parts) == 400_000
     assert all(len(part.cues) <= 2 for part in parts)
+
+
+def test_a_shorter_video_shows_the_first_states_of_a_longer_one() -> None:
+    """What lets the raster start before the audio is measured: it draws every cue's states, and a video of
+    any length shows a prefix of them, each state the same cues."""
+    rng = random.Random(5)
+    for _ in range(200):
+        cues = []
+        for _cue_index in range(rng.randint(1, 8)):
+            start = rng.randrange(0, 10_000, 40)
+            cues.append(_cue(start, start + rng.randrange(40, 4_000, 40)))
+        every_cue = frames_for_every_cue(cues, 25)
+        longest, longest_states = subtitle_timeline(cues, 25, every_cue)
+        cues_of_state = {
+            state: part.cues for part, state in zip(longest, longest_states, strict=True) if state is not None
+        }
+        for total in (1, rng.randint(1, every_cue), every_cue, every_cue + 50):
+            parts, states = subtitle_timeline(cues, 25, total)
+            shown = [state for state in states if state is not None]
+            assert shown == list(range(len(shown)))
+            for part, state in zip(parts, states, strict=True):
+                assert (state is None) == (part.cues == ())
+                if state is not None:
+                    assert cues_of_state[state] == part.cues

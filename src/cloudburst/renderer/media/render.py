@@ -4,12 +4,13 @@ Order of work, and why:
 1. Check every input before any encoding: formats sniffed from bytes, subtitles parsed (errors name the
    line), images decoded by Pillow with a pixel cap, audio decoded once to measure its exact length. Bad input
    is refused as `InputRejected` having cost almost nothing, and a margin that would push the subtitles or
-   the watermark off the output frame as `OptionRejected` (see `fit`). While ffmpeg decodes the audio, the picture is
-   composed (that is preparation, not encoding), so the check costs little wall time.
+   the watermark off the output frame as `OptionRejected` (see `fit`). While ffmpeg decodes the audio, the
+   picture is composed and the subtitle raster starts (preparation, not encoding), so the check costs little
+   wall time.
 2. Video: a scene without motion has few distinct pictures, and `held` encodes just those and repeats them
-   with skip frames (tens of times realtime), while the AAC is encoded alongside; a stream-copy mux joins
-   them. A moving scene is made frame by frame in NV12 by `frames` and piped to one x264 encode (`moving`)
-   that also encodes the audio and writes the final file. Either way there is a single lossy video encode.
+   with skip frames (tens of times realtime). A moving scene is made frame by frame in NV12 and encoded by
+   x264 (`moving`). Either way there is a single lossy video encode, and the ffmpeg that writes the MP4
+   encodes the AAC alongside it.
 Intermediate files live in a private scratch directory inside `workdir` that is always removed; the output
 (`workdir/output.mp4`) is removed too when the render fails or is cancelled, so a failed render leaves the
 work directory as it found it. Every ffmpeg started is stopped before this returns.
@@ -49,9 +50,8 @@ from cloudburst.renderer.media.output import describe_output
 from cloudburst.renderer.media.overlay import apply_all
 from cloudburst.renderer.media.process import Cancel, Either
 from cloudburst.renderer.media.sampling import CutStats, base_sizes, choose_base_scale, margin, plan_cut
-from cloudburst.renderer.media.scene import SegmentOverlays
-from cloudburst.renderer.media.subtitles.plan import load_cues, no_subtitles, plan_subtitles
-from cloudburst.renderer.media.subtitles.raster import Rasteriser
+from cloudburst.renderer.media.scene import SegmentOverlays, StartedSubtitles
+from cloudburst.renderer.media.subtitles.plan import load_cues, no_subtitles
 from cloudburst.renderer.media.watermark import watermark_overlay
 
 OUTPUT_NAME = "output.mp4"
@@ -114,9 +114,14 @@ def render_scene(
     stop = Either(cancel, abort)
     context = RenderContext(scratch, stop, report, {})
     try:
-        scene, picture = check_and_prepare(inputs, options, limits, stop)
+        scene, picture, subtitles = check_and_prepare(inputs, options, limits, stop, scratch=scratch)
         context.stats["check_s"] = time.perf_counter() - started
-        overlays = _overlays(scene, options, scratch, stop)  # starts the subtitle rasteriser: closed below
+        try:
+            overlays = _overlays(scene, options, subtitles)
+        except BaseException:
+            if subtitles is not None:
+                subtitles.close()
+            raise
         try:
             if picture.base is not None:
                 _render_moving(scene, options, picture.base, overlays, context, output=output)
@@ -140,13 +145,15 @@ def render_scene(
 
 
 def check_and_prepare(
-    inputs: SceneInputs, options: RenderOptions, limits: Limits, cancel: Cancel
-) -> tuple[CheckedScene, PreparedPicture]:
+    inputs: SceneInputs, options: RenderOptions, limits: Limits, cancel: Cancel, *, scratch: Path
+) -> tuple[CheckedScene, PreparedPicture, StartedSubtitles | None]:
     """Every check of step 1, cheapest first (InputRejected names the input and the problem), with the
-    picture composed while ffmpeg decodes the audio."""
+    picture composed and the subtitle raster started while ffmpeg decodes the audio. The caller closes the
+    raster; it is closed here if a check fails."""
     sniffed = sniff_scene(inputs, limits)
     cues = load_cues(sniffed.subtitles, limits.max_subtitle_cues) if sniffed.subtitles else []
     abort = threading.Event()
+    subtitles: StartedSubtitles | None = None
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio-check") as pool:
         measuring = pool.submit(
             measure_audio, sniffed.audio, max_seconds=limits.max_audio_seconds, cancel=Either(cancel, abort)
@@ -162,6 +169,10 @@ def check_and_prepare(
                 has_subtitles=bool(cues),
                 watermark_size=watermark.size if watermark is not None else None,
             )
+            if cues:
+                subtitles = StartedSubtitles(
+                    cues, options.subtitles, width=width, height=height, fps=options.fps, scratch=scratch, cancel=cancel
+                )
             seed = options.seed if options.seed is not None else derived_seed(inputs.image)
             effect = resolve_effect(options.effect, seed)
             if is_static(effect, options.strength):
@@ -170,13 +181,15 @@ def check_and_prepare(
             picture = _prepare_picture(
                 image, options, effect=effect, seed=seed, size=(width, height), estimated_frames=estimate
             )
+            duration = measuring.result()
         except BaseException:
             abort.set()
+            if subtitles is not None:
+                subtitles.close()
             raise
-        duration = measuring.result()
     frames = frame_count(duration, options.fps)
     scene = CheckedScene(sniffed, watermark, cues, duration, width, height, frames, effect, seed)
-    return scene, picture
+    return scene, picture, subtitles
 
 
 def frame_count(duration_s: float, fps: int) -> int:
@@ -228,24 +241,12 @@ def _prepare_picture(
     return PreparedPicture(base=make_base(canvas, margin(scale)))
 
 
-def _overlays(scene: CheckedScene, options: RenderOptions, scratch: Path, cancel: Cancel) -> SegmentOverlays:
+def _overlays(scene: CheckedScene, options: RenderOptions, subtitles: StartedSubtitles | None) -> SegmentOverlays:
     width, height = scene.width, scene.height
     watermark = watermark_overlay(scene.watermark, options.watermark, width, height) if scene.watermark else None
-    if not scene.cues:
+    if subtitles is None:
         return SegmentOverlays(no_subtitles(scene.frames), watermark)
-    plan = plan_subtitles(
-        scene.cues,
-        options.subtitles,
-        width=width,
-        height=height,
-        fps=options.fps,
-        total_frames=scene.frames,
-        scratch=scratch,
-    )
-    style = options.subtitles
-    translucent = style.box and style.box_opacity < 1.0
-    raster = Rasteriser(plan.script, width, height, plan.state_count, translucent=translucent, cancel=cancel)
-    return SegmentOverlays(plan.segments, watermark, raster, plan.state_of_segment)
+    return subtitles.overlays(scene.frames, watermark)
 
 
 def _render_still(

@@ -19,7 +19,7 @@ from cloudburst.renderer.media.rejections import too_large, unreadable, unsuppor
 from cloudburst.renderer.media.subtitles.ass import ass_document, line_width, text_layout
 from cloudburst.renderer.media.subtitles.coverage import describe_chars, installed_coverage, undrawable
 from cloudburst.renderer.media.subtitles.fonts import choose_font, fontconfig_lang
-from cloudburst.renderer.media.subtitles.timeline import Segment, segments
+from cloudburst.renderer.media.subtitles.timeline import Segment, cue_frames, segments
 from cloudburst.renderer.media.subtitles.wrap import font_measure, wrap_line
 
 STATE_SHOWN_S = 0.5
@@ -88,15 +88,11 @@ def plan_subtitles(
     measure = font_measure(font, layout.font_size)
     max_width = line_width(layout, width)
     wrapped: dict[int, list[str]] = {}
-    parts = segments(cues, fps, total_frames)
-    state_of_segment: list[int | None] = []
+    parts, state_of_segment = subtitle_timeline(cues, fps, total_frames)
     events: list[tuple[float, float, list[str]]] = []
-    for part in parts:
-        if not part.cues:
-            state_of_segment.append(None)
+    for part, state in zip(parts, state_of_segment, strict=True):
+        if state is None:
             continue
-        state = sum(1 for known in state_of_segment if known is not None)
-        state_of_segment.append(state)
         for index in part.cues:
             if index not in wrapped:
                 wrapped[index] = [line for raw in cues[index].lines for line in wrap_line(raw, max_width, measure)]
@@ -105,6 +101,27 @@ def plan_subtitles(
     script.write_text(ass_document(style, layout, width, height, events), encoding="utf-8")
     count = sum(1 for known in state_of_segment if known is not None)
     return SubtitlePlan(parts, state_of_segment, script, count, font.family)
+
+
+def subtitle_timeline(cues: list[Cue], fps: int, total_frames: int) -> tuple[list[Segment], list[int | None]]:
+    """The segments of a video `total_frames` long, and the raster state each shows (None: no subtitles).
+
+    States are numbered in order of appearance, and a state is fixed by the cues it shows, so the states of a
+    shorter video are the first states of a longer one: a raster started for every cue (`frames_for_every_cue`)
+    serves a video of any length, which is what lets it start before the audio has been measured.
+    """
+    parts = segments(cues, fps, total_frames)
+    state_of_segment: list[int | None] = []
+    count = 0
+    for part in parts:
+        state_of_segment.append(count if part.cues else None)
+        count += bool(part.cues)
+    return parts, state_of_segment
+
+
+def frames_for_every_cue(cues: list[Cue], fps: int) -> int:
+    """A video length (in frames) that shows every cue to its end."""
+    return max([1, *(cue_frames(cue, fps)[1] for cue in cues)])
 
 
 def no_subtitles(total_frames: int) -> list[Segment]:
