@@ -21,7 +21,7 @@ Targets on 2 vCPU (exit status 1 if one is missed): ours >= 3x faster than the n
 ours >= 0.90 of the encode-only limit at the default preset and at `medium`; the still scene >= 20x realtime.
 The machine should be otherwise idle: the figures are ratios within one run, but a busy neighbour skews
 them. The ours/limit pairs therefore run several times (`--repeat`, default 7, and `--repeat-medium`, default
-5), alternating which of the two goes first, and the ratio reported is the median of the per-pair ratios.
+9), alternating which of the two goes first, and the ratio reported is the median of the per-pair ratios.
 Each pair's ratio and the CPU share (limit / ours) are printed too: on a shared host x264's own CPU time for
 the same frames moves by several percent from one run to the next, which a single pair cannot tell from a
 real difference.
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="scene length (default 30)")
     parser.add_argument("--repeat", type=int, default=7, help="ours/limit pairs at veryfast (median ratio is used)")
-    parser.add_argument("--repeat-medium", type=int, default=5, help="ours/limit pairs at medium")
+    parser.add_argument("--repeat-medium", type=int, default=9, help="ours/limit pairs at medium")
     parser.add_argument("--skip-medium", action="store_true", help="skip the two `medium` runs (the slow half)")
     parser.add_argument("--keep", type=Path, help="keep inputs and outputs in this directory")
     parser.add_argument("--speed-model", type=Path, help="write the calibrated speed model JSON here")
