@@ -17,6 +17,7 @@ from PIL import Image
 from cloudburst.models.render_options import RenderOptions
 from cloudburst.renderer.media.api import RenderResult, SceneInputs
 from cloudburst.renderer.media.render import render_scene
+from tests.process_tree import children_of
 
 
 def ffmpeg(*args: str) -> None:
@@ -114,17 +115,4 @@ def listing(directory: Path) -> list[str]:
 
 def ffmpeg_children() -> list[int]:
     """ffmpeg processes this test process started that are still there (running, or never waited for)."""
-    me = str(os.getpid())
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), "")
-        if parent == me and b"ffmpeg" in command:
-            found.append(int(entry.name))
-    return found
+    return children_of(os.getpid(), named="ffmpeg")

@@ -31,6 +31,8 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.process_tree import children_of
+
 TOKEN = "integration-token-0123456789"
 SECRET_QUERY = "X-Amz-Signature=fixture-secret-signature"
 STARTUP_TIMEOUT_S = 20.0
@@ -234,18 +236,8 @@ class Renderer:
         return sorted(name for name in found if name.startswith(render_id))
 
     def children(self) -> list[int]:
-        """Processes started by the renderer that are still alive (ffmpeg, say)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                found.append(int(entry.name))
-        return found
+        """Processes started by the renderer that are still there (ffmpeg, say)."""
+        return children_of(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
