@@ -199,8 +199,9 @@ def _code_with_ffmpeg(
         with proc.explaining_a_broken_pipe():
             proc.stdin.close()
         proc.wait()
-    with coded.open("rb") as source:
-        yield None, list(iter_annexb(iter(lambda: source.read(READ_CHUNK), b"")))
+    with coded.open("rb") as source:  # read in chunks: a scene with thousands of cues codes as many pictures
+        for unit in iter_annexb(iter(lambda: source.read(READ_CHUNK), b"")):
+            yield None, [unit]
     coded.unlink()
 
 
