@@ -118,18 +118,14 @@ def render_scene(
         context.stats["check_s"] = time.perf_counter() - started
         try:
             overlays = _overlays(scene, options, subtitles)
-        except BaseException:
-            if subtitles is not None:
-                subtitles.close()
-            raise
-        try:
             if picture.base is not None:
                 _render_moving(scene, options, picture.base, overlays, context, output=output)
             else:
                 assert picture.still is not None
                 _render_still(scene, options, picture.still, overlays, context, output=output)
         finally:
-            overlays.close()
+            if subtitles is not None:
+                subtitles.close()  # the rasteriser's ffmpeg, whether it drew every state or not
         _raise_if_cancelled(cancel)
         context.stats["frames"] = float(scene.frames)
         context.stats["render_s"] = time.perf_counter() - started

@@ -1,7 +1,8 @@
 """The overlays of a scene in frame order: the watermark on every frame, a subtitle state per segment.
 
 Subtitle states are rasterised on demand by a streaming ffmpeg (`subtitles.raster.Rasteriser`), which
-`SegmentOverlays` owns: `close()` ends it at once, whether the render finished, failed or was cancelled.
+`StartedSubtitles` owns: its `close()` ends it at once, whether the render finished, failed or was
+cancelled. `SegmentOverlays` only reads the states from it, in order.
 
 The rasteriser starts while the audio is still being measured (`StartedSubtitles`): its ffmpeg's start-up
 and libass loading the fonts take 0.1-0.2 s, which the first frame used to wait for once the check was over.
@@ -44,11 +45,6 @@ class SegmentOverlays:
             for _ in range(segment.frames):
                 yield overlays
 
-    def close(self) -> None:
-        """Stop the subtitle rasteriser (and its ffmpeg) if it is still running."""
-        if self.raster is not None:
-            self.raster.close()
-
 
 class StartedSubtitles:
     """The scene's subtitle raster, started for every cue before the video's length is known."""
@@ -71,9 +67,10 @@ class StartedSubtitles:
         self._raster = Rasteriser(plan.script, width, height, plan.state_count, translucent=translucent, cancel=cancel)
 
     def overlays(self, total_frames: int, watermark: Overlay | None) -> SegmentOverlays:
-        """The overlays of a video `total_frames` long; they own the raster from here on."""
+        """The overlays of a video `total_frames` long, reading their states from this raster."""
         segments, state_of_segment = subtitle_timeline(self._cues, self._fps, total_frames)
         return SegmentOverlays(segments, watermark, self._raster, state_of_segment)
 
     def close(self) -> None:
+        """Stop the rasteriser's ffmpeg if it is still running (safe to call more than once)."""
         self._raster.close()
