@@ -28,7 +28,7 @@ import numpy as np
 
 from cloudburst.models.render_options import QualityOptions
 from cloudburst.renderer.media.api import RenderCancelled
-from cloudburst.renderer.media.audio import file_url, mp4_with_audio_args
+from cloudburst.renderer.media.audio import COMPRESSED_VIDEO_QUEUE, file_url, mp4_with_audio_args
 from cloudburst.renderer.media.colour import Nv12
 from cloudburst.renderer.media.encoder import MP4_OUTPUT, x264_args
 from cloudburst.renderer.media.h264.assemble import hold_pictures
@@ -109,7 +109,7 @@ def encode_held(
     """
     fps = str(coding.fps)
     args = mp4_with_audio_args(
-        ["-f", "h264", "-framerate", fps],
+        [*COMPRESSED_VIDEO_QUEUE, "-f", "h264", "-framerate", fps],
         ["-c:v", "copy", "-video_track_timescale", fps],
         audio,
         bitrate_kbps=coding.quality.audio_bitrate_kbps,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloudburst.models.render_options import QualityOptions
-from cloudburst.renderer.media.audio import mp4_with_audio_args
+from cloudburst.renderer.media.audio import COMPRESSED_VIDEO_QUEUE, mp4_with_audio_args
 from cloudburst.renderer.media.encoder import x264_args
 from cloudburst.renderer.media.frames import BasePicture, Frame, FrameMaker, FrameSlot, WireLayout
 from cloudburst.renderer.media.inputs import SniffedInput
@@ -161,7 +161,8 @@ def _encode_in_process(producer: _Producer, job: _Job) -> None:
     """x264 here, ffmpeg only muxing (the video stream copied, its timescale one tick per frame) and encoding
     the audio. The frames' memory is reused as soon as x264 returns, so no slot waits for a pipe."""
     layout = job.layout
-    args = job.encoder_args(["-f", "mpegts"], ["-c:v", "copy", "-video_track_timescale", str(job.fps)])
+    video_input = [*COMPRESSED_VIDEO_QUEUE, "-f", "mpegts"]
+    args = job.encoder_args(video_input, ["-c:v", "copy", "-video_track_timescale", str(job.fps)])
     encoder = InProcessEncoder(layout.width, layout.height, fps=job.fps, quality=job.quality, threads=job.threads)
     with encoder, FfmpegProcess(args, label="encode", cancel=job.cancel, stdin=True) as proc:
         stream = TransportStreamWriter(proc.stdin.write, job.fps)
