@@ -135,11 +135,12 @@ def test_a_corrupt_narration_fails_its_scene_only(product_cloud: LocalCloud, tmp
 def test_a_renderer_that_dies_mid_batch_fails_its_remaining_scenes_only(
     product_cloud: LocalCloud, tmp_path: Path
 ) -> None:
-    # "second" is five minutes of narration (a few seconds of work here): the task is killed as soon as its
-    # encoder starts on it, so the kill lands mid-render however slow this machine is to notice.
+    # "second" is twenty minutes of narration (several seconds of work here, even for a scene without motion):
+    # the task is killed as soon as its encoder starts on it, so the kill lands mid-render however slow this
+    # test is to notice. (Five minutes, 1.5 s of work, once let the render finish before the kill.)
     scenes = [
         scene_files(tmp_path, "first", 1.0),
-        scene_files(tmp_path, "second", 300.0, rate=2000),
+        scene_files(tmp_path, "second", 1200.0, rate=2000),
         scene_files(tmp_path, "third", 4.0),
         scene_files(tmp_path, "other-batch", 1.0),
     ]
